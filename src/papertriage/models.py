@@ -1,0 +1,54 @@
+"""Typed records passed between the core modules and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Record(BaseModel):
+    """One paper as one dump lists it: a title paragraph and its abstract paragraph."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: str
+    abstract: str
+    source: str
+    header_date: str | None
+    """The date line of the dump section the paper is in, as written (`Sep 26`)."""
+    date: dt.date | None
+    """`header_date` resolved to a full date (year from --year, the file name or its mtime)."""
+    position: int
+    """1-based position of the paper in the dump."""
+    line: int
+    """1-based line number of the title in the dump."""
+
+
+class Sighting(BaseModel):
+    """Where a paper was seen: one record of one dump, as stored."""
+
+    source: str
+    date: dt.date | None
+    position: int
+    line: int
+    title: str
+    abstract: str
+
+
+class Paper(BaseModel):
+    """A paper of the library: the canonical text and a summary of where it was seen."""
+
+    id: str
+    title: str
+    abstract: str
+    seen: int
+    first_seen: dt.date | None
+    last_seen: dt.date | None
+    sources: list[str]
+
+
+class PaperDetail(Paper):
+    """A paper with every sighting, for `show`."""
+
+    sightings: list[Sighting]
