@@ -31,3 +31,7 @@ class NotFoundError(PapertriageError):
 
 class UsageError(PapertriageError):
     """An option value that is well-formed for the shell but wrong for papertriage."""
+
+
+class TaxonomyError(PapertriageError):
+    """A taxonomy file is malformed; the message names the file and the key."""
