@@ -1,0 +1,187 @@
+"""Files -> parse -> store, one transaction per file.
+
+A file either lands whole or not at all: a parse error half-way rolls back everything that file
+wrote, and the other files of the run still ingest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from .errors import DumpError
+from .normalize import paper_id, title_key
+from .parse import read_dump
+from .store import SourceRow, Store
+
+Status = Literal["ingested", "replaced", "unchanged", "duplicate", "rejected"]
+_BATCH = 2000
+
+
+class FileResult(BaseModel):
+    """What happened to one dump file."""
+
+    path: str
+    status: Status
+    records: int = 0
+    new_papers: int = 0
+    known: int = 0
+    """Records of papers the library already had before this file."""
+    error: str | None = None
+    line: int | None = None
+    same_as: str | None = None
+
+
+class IngestReport(BaseModel):
+    files: list[FileResult]
+
+    def total(self, field: Literal["records", "new_papers", "known"]) -> int:
+        return sum(getattr(result, field) for result in self.files)
+
+    @property
+    def rejected(self) -> list[FileResult]:
+        return [result for result in self.files if result.status == "rejected"]
+
+
+def collect_dump_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
+    """Expand directories into their `*.txt` dumps (recursively, sorted); report missing paths."""
+    files: list[Path] = []
+    problems: list[FileResult] = []
+    seen: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.txt") if p.is_file())
+            if not found:
+                problems.append(
+                    FileResult(path=str(path), status="rejected", error="no *.txt dumps found")
+                )
+        elif path.exists():
+            found = [path]
+        else:
+            problems.append(
+                FileResult(path=str(path), status="rejected", error="no such file or directory")
+            )
+            found = []
+        for file in found:
+            resolved = file.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                files.append(file)
+    return files, problems
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ingest_file(store: Store, path: Path, year: int | None = None) -> FileResult:
+    """Ingest one dump in one transaction. Never raises for a bad file: it is reported."""
+    shown = str(path)
+    resolved = str(path.resolve())
+    try:
+        sha256 = file_sha256(path)
+    except OSError as exc:
+        return FileResult(path=shown, status="rejected", error=f"cannot read file: {exc.strerror}")
+    try:
+        with store.atomic():
+            # Checked inside the write lock, so two runs on the same file cannot both store it.
+            previous = store.source_by_path(resolved)
+            if previous is not None and previous.sha256 == sha256:
+                return FileResult(path=shown, status="unchanged")
+            twin = store.source_by_sha256(sha256)
+            if twin is not None and previous is None:
+                return FileResult(path=shown, status="duplicate", same_as=twin.path)
+            return _store_records(store, path, shown, resolved, sha256, year, previous)
+    except DumpError as exc:
+        return FileResult(path=shown, status="rejected", error=exc.reason, line=exc.line)
+
+
+def _store_records(
+    store: Store,
+    path: Path,
+    shown: str,
+    resolved: str,
+    sha256: str,
+    year: int | None,
+    previous: SourceRow | None,
+) -> FileResult:
+    touched: set[str] = set()
+    if previous is not None:
+        touched.update(store.delete_source(previous.id))
+    source_id = store.add_source(resolved, path.name, sha256)
+    keys: dict[str, str] = {}
+    new_papers: set[str] = set()
+    known = 0
+    rows: list[tuple[object, ...]] = []
+    count = 0
+    header: str | None = None
+    first_date = None
+    for record in read_dump(path, year, source=shown):
+        count += 1
+        if count == 1:
+            header, first_date = record.header_date, record.date
+        key = title_key(record.title)
+        pid = keys.get(key)
+        if pid is None:
+            pid = store.paper_for_key(key) or paper_id(key)
+            if not store.paper_exists(pid):
+                store.add_paper(pid, record.title, record.abstract)
+                new_papers.add(pid)
+            keys[key] = pid
+        if pid not in new_papers:
+            known += 1
+        touched.add(pid)
+        rows.append(
+            (
+                source_id,
+                record.position,
+                record.line,
+                record.header_date,
+                record.date.isoformat() if record.date else None,
+                record.title,
+                record.abstract,
+                key,
+                pid,
+            )
+        )
+        if len(rows) >= _BATCH:
+            store.add_sightings(rows)
+            rows.clear()
+    store.add_sightings(rows)
+    store.finish_source(source_id, count, header, first_date)
+    store.refresh_papers(touched)
+    return FileResult(
+        path=shown,
+        status="replaced" if previous is not None else "ingested",
+        records=count,
+        new_papers=len(new_papers),
+        known=known,
+    )
+
+
+def ingest_paths(
+    store: Store,
+    paths: Sequence[Path],
+    year: int | None = None,
+    progress: Callable[[int, int, FileResult], None] | None = None,
+) -> IngestReport:
+    """Ingest files and directories; bad files are reported, the rest still land.
+
+    `progress(done, total, result)` is called after each file, for progress bars.
+    """
+    files, problems = collect_dump_files(paths)
+    results = list(problems)
+    for done, file in enumerate(files, start=1):
+        result = ingest_file(store, file, year)
+        results.append(result)
+        if progress is not None:
+            progress(done, len(files), result)
+    return IngestReport(files=results)

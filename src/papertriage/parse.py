@@ -1,0 +1,281 @@
+"""Dump text -> Records.
+
+A dump is what a user copies from the Daily Papers page: optional page chrome, a date line with no
+year (`Sep 26`), then title and abstract paragraphs alternating, separated by blank lines. Users
+paste several pages into one file, so chrome and date lines may come back later in the file; each
+paper takes the date of the section it is in.
+
+The parser streams (memory is bounded by one paragraph) and is a pure function of the lines it
+is given; `read_dump` adds only the reading of a file and where the year comes from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import DumpError
+from .models import Record
+
+CHROME = frozenset(
+    {
+        "new",
+        "get trending papers in your email inbox!",
+        "subscribe",
+        "daily papers",
+        "byak and the research community",
+    }
+)
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_DATE_LINE = re.compile(
+    r"(?P<month>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2})(?:(?:st|nd|rd|th)?,?\s+(?P<year>\d{4}))?"
+)
+_FILE_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)-(\d\d)-(\d\d)(?!\d)")
+_FILE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+# Every real title is at most 250 characters and none ends with a full stop; every real abstract
+# is longer or ends with one (checked on the 9,877 papers of the shared corpus). Only used to
+# spot a title whose abstract is missing, never to decide what a paragraph is.
+_TITLE_MAX = 250
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class DateContext:
+    """Where the year of a date line comes from, strongest first."""
+
+    year: int | None = None
+    """From --year or a 4-digit year in the file name."""
+    reference: dt.date | None = None
+    """The file's modification date: a date line means the latest such day on or before it."""
+    fallback: dt.date | None = None
+    """A full date in the file name, used when the dump has no date line at all."""
+
+
+def looks_like_title(text: str) -> bool:
+    return len(text) <= _TITLE_MAX and not text.endswith(".")
+
+
+def parse_date_line(text: str) -> tuple[int, int, int | None] | None:
+    """(month, day, year or None) if the paragraph is a date line such as `Sep 26`."""
+    if len(text) > 20:
+        return None
+    match = _DATE_LINE.fullmatch(text)
+    if not match:
+        return None
+    month = _MONTHS.get(match["month"].lower())
+    day = int(match["day"])
+    if month is None or not 1 <= day <= 31:
+        return None
+    return month, day, int(match["year"]) if match["year"] else None
+
+
+def resolve_date(
+    month: int, day: int, year: int | None, context: DateContext, source: str, line: int
+) -> dt.date:
+    """Give a yearless date line its year, or explain why it is not a date."""
+    try:
+        if year is not None:
+            return dt.date(year, month, day)
+        if context.year is not None:
+            return dt.date(context.year, month, day)
+        reference = context.reference or dt.date.today()
+        # A dump is saved on or soon after the day it shows: take the latest such day.
+        for candidate_year in (reference.year + 1, reference.year, reference.year - 1):
+            try:
+                candidate = dt.date(candidate_year, month, day)
+            except ValueError:
+                continue
+            if candidate <= reference + dt.timedelta(days=1):
+                return candidate
+        return dt.date(reference.year - 4, month, day)
+    except ValueError:
+        shown = f"{year or context.year or ''}".strip()
+        raise DumpError(
+            source, f"date line is not a real date: month {month} day {day} {shown}".rstrip(), line
+        ) from None
+
+
+def paragraphs(lines: Iterable[tuple[int, str]]) -> Iterator[Paragraph]:
+    """Join runs of non-blank (line number, text) lines into paragraphs, whitespace collapsed."""
+    parts: list[str] = []
+    start = 0
+    for number, line in lines:
+        stripped = line.strip()
+        if stripped:
+            if not parts:
+                start = number
+            parts.append(stripped)
+        elif parts:
+            yield Paragraph(" ".join(" ".join(parts).split()), start)
+            parts = []
+    if parts:
+        yield Paragraph(" ".join(" ".join(parts).split()), start)
+
+
+def _is_marker(text: str) -> bool:
+    return text.casefold() in CHROME or parse_date_line(text) is not None
+
+
+def parse_lines(
+    lines: Iterable[tuple[int, str]], source: str, context: DateContext | None = None
+) -> Iterator[Record]:
+    """Yield the papers of numbered dump lines, in order. Raises DumpError on the first problem."""
+    context = context or DateContext()
+    header: str | None = None
+    date: dt.date | None = context.fallback
+    position = 0
+    title: Paragraph | None = None
+    pending: Paragraph | None = None  # a short abstract candidate, held until the next paragraph
+
+    def record(title: Paragraph, abstract: Paragraph) -> Record:
+        nonlocal position
+        position += 1
+        return Record(
+            title=title.text,
+            abstract=abstract.text,
+            source=source,
+            header_date=header,
+            date=date,
+            position=position,
+            line=title.line,
+        )
+
+    def no_abstract(title: Paragraph) -> DumpError:
+        shown = title.text if len(title.text) <= 80 else title.text[:77] + "..."
+        return DumpError(source, f'title "{shown}" has no abstract', title.line)
+
+    for paragraph in paragraphs(lines):
+        text = paragraph.text
+        if pending is not None and title is not None:
+            # A title-like paragraph after a title is that title's (short) abstract unless an
+            # abstract follows it: then it is the next title and the first one lost its abstract.
+            if not _is_marker(text) and not looks_like_title(text):
+                raise no_abstract(title)
+            yield record(title, pending)
+            title, pending = None, None
+        if title is None:
+            if text.casefold() in CHROME:
+                continue
+            parsed = parse_date_line(text)
+            if parsed is not None:
+                month, day, year = parsed
+                header = text
+                date = resolve_date(month, day, year, context, source, paragraph.line)
+                continue
+            if not looks_like_title(text):
+                raise DumpError(
+                    source,
+                    "expected a paper title but found a paragraph that reads like an abstract",
+                    paragraph.line,
+                )
+            title = paragraph
+            continue
+        if _is_marker(text):
+            raise no_abstract(title)
+        if looks_like_title(text):
+            pending = paragraph
+            continue
+        yield record(title, paragraph)
+        title = None
+    if title is not None:
+        if pending is None:
+            raise no_abstract(title)
+        yield record(title, pending)
+    if position == 0:
+        raise DumpError(source, "no papers found (expected title and abstract paragraphs)")
+
+
+def parse_text(
+    text: str, source: str = "<text>", context: DateContext | None = None
+) -> list[Record]:
+    """Parse a whole dump held in memory (tests, stdin)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise DumpError(source, "empty file")
+    return list(parse_lines(enumerate(text.splitlines(), start=1), source, context))
+
+
+def date_context(path: Path, year: int | None = None) -> DateContext:
+    """Where the dump's dates get their year: --year, the file name, else the file's mtime."""
+    name = path.name
+    full = _FILE_DATE.search(name)
+    fallback: dt.date | None = None
+    if full:
+        try:
+            fallback = dt.date(int(full[1]), int(full[2]), int(full[3]))
+        except ValueError:
+            fallback = None
+    if year is None:
+        found = _FILE_YEAR.search(name)
+        if found:
+            year = int(found[1])
+    try:
+        reference = dt.date.fromtimestamp(path.stat().st_mtime)
+    except OSError:
+        reference = None
+    return DateContext(year=year, reference=reference, fallback=fallback)
+
+
+def _decoded_lines(path: Path, source: str) -> Iterator[tuple[int, str]]:
+    """Read a file line by line as UTF-8, naming the line of the first undecodable byte."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise DumpError(source, f"cannot read file: {exc.strerror or exc}") from None
+    with handle:
+        empty = True
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if b"\x00" in raw:
+                raise DumpError(source, "binary file (contains NUL bytes), not a text dump", number)
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DumpError(
+                    source,
+                    f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
+                    number,
+                ) from None
+            if empty and line.strip():
+                empty = False
+            # A stray carriage return (old Mac endings) also ends a line; keep the line number.
+            for part in line.splitlines() or [""]:
+                yield number, part
+        if empty:
+            raise DumpError(source, "empty file")
+
+
+def read_dump(path: Path, year: int | None = None, source: str | None = None) -> Iterator[Record]:
+    """Stream the papers of one dump file. Raises DumpError naming the file and line."""
+    name = source or str(path)
+    return parse_lines(_decoded_lines(path, name), name, date_context(path, year))

@@ -1,0 +1,304 @@
+"""Everything the user sees: rich tables and panels for people, json/jsonl/csv for programs.
+
+Data goes to stdout, messages and progress to stderr. Text that came from a dump is always shown
+literally (never parsed as rich markup) and stripped of control characters.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from enum import Enum
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from .ingest import FileResult, IngestReport
+from .models import Paper, PaperDetail
+from .store import Stats
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """Drop control characters (terminal escapes included) from text shown to a person."""
+    return _CONTROL.sub("", text)
+
+
+def literal(text: str, style: str = "") -> Text:
+    """Text from a dump, safe to print: markup-like brackets stay brackets."""
+    return Text(clean(text), style=style)
+
+
+def _no_color() -> bool:
+    return "NO_COLOR" in os.environ and os.environ["NO_COLOR"] != ""
+
+
+def stdout_console() -> Console:
+    return Console(file=sys.stdout, no_color=_no_color(), highlight=False, soft_wrap=False)
+
+
+def stderr_console() -> Console:
+    return Console(file=sys.stderr, no_color=_no_color(), highlight=False, soft_wrap=True)
+
+
+def error(message: str) -> None:
+    """The one-line error every failure ends in."""
+    stderr_console().print(Text("error: ", style="bold red") + Text(clean(message)))
+
+
+def warn(message: str) -> None:
+    stderr_console().print(Text("warning: ", style="yellow") + Text(clean(message)))
+
+
+def info(message: str) -> None:
+    stderr_console().print(Text(clean(message), style="dim"))
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def write_json(data: object) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=_json_default)
+    sys.stdout.write("\n")
+
+
+def write_jsonl(rows: Sequence[Mapping[str, Any]]) -> None:
+    for row in rows:
+        sys.stdout.write(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(_csv_cell(item) for item in value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def write_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_cell(row.get(column)) for column in columns])
+
+
+def emit(
+    rows: Sequence[Mapping[str, Any]],
+    fmt: Format,
+    columns: Sequence[str],
+    table: Callable[[], Table],
+) -> None:
+    """Print a listing in the chosen format; `table` builds the human view only when needed."""
+    if fmt is Format.json:
+        write_json(list(rows))
+    elif fmt is Format.jsonl:
+        write_jsonl(rows)
+    elif fmt is Format.csv:
+        write_csv(rows, columns)
+    else:
+        stdout_console().print(table())
+
+
+def new_table(*columns: str, title: str | None = None) -> Table:
+    table = Table(title=title, header_style="bold", show_edge=False, pad_edge=False)
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
+def panel(body: Text | Table | str, title: Text | str) -> Panel:
+    return Panel.fit(body, title=title, title_align="left")
+
+
+def print_data(renderable: Any) -> None:
+    stdout_console().print(renderable)
+
+
+@contextmanager
+def progress_bar(description: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr, shown only to a person at a terminal."""
+    console = stderr_console()
+    if not enabled or not console.is_terminal:
+        yield lambda done, total: None
+        return
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update
+
+
+# --- views of the core's results ---------------------------------------------------------
+
+
+def _day(value: dt.date | None) -> str:
+    return value.isoformat() if value else "-"
+
+
+def short_id(paper_id: str) -> str:
+    return paper_id[:8]
+
+
+def show_ingest_report(report: IngestReport, fmt: Format) -> None:
+    results = [result.model_dump() for result in report.files]
+    if fmt is Format.json:
+        write_json({"files": results, "totals": _ingest_totals(report)})
+        return
+    if fmt is not Format.table:
+        emit(results, fmt, list(FileResult.model_fields), new_table)
+        return
+    for result in report.rejected:
+        where = f"{result.path}:{result.line}" if result.line else result.path
+        error(f"{where}: {result.error}")
+    totals = _ingest_totals(report)
+    table = new_table("files", "records", "new papers", "already known", "unchanged", "rejected")
+    table.add_row(
+        str(totals["files"]),
+        str(totals["records"]),
+        str(totals["new_papers"]),
+        str(totals["known"]),
+        str(totals["unchanged"]),
+        str(totals["rejected"]),
+    )
+    print_data(table)
+    if report.rejected:
+        rejected = new_table("rejected file", "line", "reason", title="Rejected (nothing stored)")
+        for result in report.rejected:
+            rejected.add_row(
+                literal(result.path), str(result.line or ""), literal(result.error or "")
+            )
+        print_data(rejected)
+
+
+def _ingest_totals(report: IngestReport) -> dict[str, int]:
+    def count(*statuses: str) -> int:
+        return sum(result.status in statuses for result in report.files)
+
+    return {
+        "files": len(report.files),
+        "ingested": count("ingested", "replaced"),
+        "unchanged": count("unchanged", "duplicate"),
+        "rejected": count("rejected"),
+        "records": report.total("records"),
+        "new_papers": report.total("new_papers"),
+        "known": report.total("known"),
+    }
+
+
+PAPER_COLUMNS = ["id", "title", "abstract", "seen", "first_seen", "last_seen", "sources"]
+
+
+def show_papers(papers: Sequence[Paper], fmt: Format) -> None:
+    def table() -> Table:
+        view = new_table("id", "last seen", "seen", "title")
+        view.columns[3].overflow = "fold"
+        for paper in papers:
+            view.add_row(
+                short_id(paper.id), _day(paper.last_seen), str(paper.seen), literal(paper.title)
+            )
+        view.caption = f"{len(papers)} papers"
+        return view
+
+    emit([paper.model_dump(mode="json") for paper in papers], fmt, PAPER_COLUMNS, table)
+
+
+def show_paper(detail: PaperDetail, fmt: Format) -> None:
+    data = detail.model_dump(mode="json")
+    for sighting in data["sightings"]:
+        del sighting["abstract"]
+    if fmt is Format.json:
+        write_json(data)
+        return
+    if fmt is Format.jsonl:
+        write_jsonl([data])
+        return
+    if fmt is Format.csv:
+        rows = [{"id": detail.id, **sighting} for sighting in data["sightings"]]
+        write_csv(rows, ["id", "source", "date", "position", "line", "title"])
+        return
+    body = Text()
+    body.append(clean(detail.title), style="bold")
+    body.append(f"\n{detail.id} · seen {detail.seen}× · ")
+    body.append(f"{_day(detail.first_seen)} → {_day(detail.last_seen)}\n\n", style="dim")
+    body.append(clean(detail.abstract))
+    sightings = new_table("dump", "date", "position", "line", "title as seen")
+    for sighting in detail.sightings:
+        sightings.add_row(
+            literal(sighting.source),
+            _day(sighting.date),
+            str(sighting.position),
+            str(sighting.line),
+            literal("same" if sighting.title == detail.title else sighting.title),
+        )
+    console = stdout_console()
+    console.print(Panel(body, title=f"paper {detail.id}", title_align="left"))
+    console.print(sightings)
+
+
+def show_stats(summary: Stats, fmt: Format) -> None:
+    data = summary.model_dump(mode="json")
+    for paper in data["most_seen"]:
+        del paper["abstract"]
+    if fmt in (Format.json, Format.jsonl):
+        if fmt is Format.json:
+            write_json(data)
+        else:
+            write_jsonl([data])
+        return
+    if fmt is Format.csv:
+        write_csv(
+            [{"metric": key, "value": value} for key, value in data.items() if key != "most_seen"],
+            ["metric", "value"],
+        )
+        return
+    overview = new_table("papers", "sightings", "dumps", "seen more than once", "dates")
+    overview.add_row(
+        str(summary.papers),
+        str(summary.sightings),
+        str(summary.sources),
+        str(summary.repeated),
+        f"{_day(summary.first_date)} → {_day(summary.last_date)}",
+    )
+    console = stdout_console()
+    console.print(overview)
+    if summary.most_seen:
+        most = new_table("id", "seen", "last seen", "title", title="Most repeated papers")
+        most.columns[3].overflow = "fold"
+        for paper in summary.most_seen:
+            most.add_row(
+                short_id(paper.id), str(paper.seen), _day(paper.last_seen), literal(paper.title)
+            )
+        console.print(most)

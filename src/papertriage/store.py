@@ -1,0 +1,418 @@
+"""The SQLite library: connection, schema migrations, and every SQL statement.
+
+One `Store` owns one connection. Writers go through `atomic()`, which takes the write lock up
+front (BEGIN IMMEDIATE) so that two processes never deadlock half-way through a transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from .errors import NotFoundError, StoreError
+from .models import Paper, PaperDetail, Sighting
+
+APPLICATION_ID = 0x50545247  # "PTRG": marks a file as a papertriage library
+SortKey = Literal["date", "title", "seen"]
+
+_V1 = """
+CREATE TABLE sources (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    header_date TEXT,
+    date TEXT,
+    records INTEGER NOT NULL,
+    ingested_at TEXT NOT NULL
+);
+CREATE INDEX sources_sha256 ON sources(sha256);
+CREATE TABLE papers (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    abstract TEXT NOT NULL,
+    seen INTEGER NOT NULL DEFAULT 0,
+    first_seen TEXT,
+    last_seen TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX papers_last_seen ON papers(last_seen);
+CREATE TABLE sightings (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    line INTEGER NOT NULL,
+    header_date TEXT,
+    date TEXT,
+    title TEXT NOT NULL,
+    abstract TEXT NOT NULL,
+    key TEXT NOT NULL,
+    paper_id TEXT NOT NULL REFERENCES papers(id),
+    UNIQUE (source_id, position)
+);
+CREATE INDEX sightings_paper ON sightings(paper_id);
+CREATE INDEX sightings_key ON sightings(key);
+"""
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _script(sql: str) -> Migration:
+    """A migration made of plain SQL statements, run inside the migration's transaction."""
+
+    def run(conn: sqlite3.Connection) -> None:
+        statement = ""
+        for line in sql.splitlines(keepends=True):
+            statement += line
+            if sqlite3.complete_statement(statement):
+                conn.execute(statement)
+                statement = ""
+        if statement.strip():
+            conn.execute(statement)
+
+    return run
+
+
+# MIGRATIONS[i] upgrades a library from schema version i to i + 1. Only ever append.
+MIGRATIONS: list[Migration] = [_script(_V1)]
+
+
+def default_db_path() -> Path:
+    """Where the library lives when neither --db nor PAPERTRIAGE_DB says otherwise."""
+    from platformdirs import user_data_path
+
+    return user_data_path("papertriage", appauthor=False) / "library.db"
+
+
+def resolve_db_path(option: Path | None) -> Path:
+    if option is not None:
+        return option
+    env = os.environ.get("PAPERTRIAGE_DB")
+    return Path(env) if env else default_db_path()
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+class PaperFilter(BaseModel):
+    """What `list` (and every command that selects papers) can filter on."""
+
+    since: dt.date | None = None
+    until: dt.date | None = None
+    source: str | None = None
+    seen_min: int | None = None
+    limit: int | None = None
+    sort: SortKey = "date"
+
+
+class SourceRow(BaseModel):
+    id: int
+    path: str
+    name: str
+    sha256: str
+
+
+class Stats(BaseModel):
+    papers: int
+    sightings: int
+    sources: int
+    first_date: dt.date | None
+    last_date: dt.date | None
+    repeated: int
+    """Papers seen more than once."""
+    most_seen: list[Paper]
+
+
+class Store:
+    """A papertriage library in one SQLite file."""
+
+    def __init__(
+        self, path: Path, migrations: Sequence[Migration] = MIGRATIONS, *, create: bool = True
+    ) -> None:
+        self.path = path
+        self._migrations = migrations
+        exists = path.exists() and path.stat().st_size > 0
+        if not exists and not create:
+            raise StoreError(f"{path}: no library here yet (run `papertriage ingest` first)")
+        if not exists:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open the library: {exc}") from None
+        self.conn.row_factory = sqlite3.Row
+        try:
+            self._check_and_migrate()
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise StoreError(f"{path}: not a usable papertriage library ({exc})") from None
+        except StoreError:
+            self.conn.close()
+            raise
+
+    def _check_and_migrate(self) -> None:
+        conn = self.conn
+        conn.execute("PRAGMA busy_timeout = 30000")
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        if has_tables and app_id != APPLICATION_ID:
+            raise StoreError(
+                f"{self.path}: not a papertriage library (another program's SQLite file);"
+                " use --db to choose another path"
+            )
+        target = len(self._migrations)
+        if version > target:
+            raise StoreError(
+                f"{self.path}: library is schema version {version}, newer than this papertriage"
+                f" understands ({target}); upgrade papertriage"
+            )
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if version < target:
+            with self.atomic():
+                # Another process may have migrated while we waited for the lock.
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                for step in range(version, target):
+                    self._migrations[step](conn)
+                    conn.execute(f"PRAGMA user_version = {step + 1}")
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+    @property
+    def version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One write transaction: everything inside lands, or nothing does."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # --- sources -------------------------------------------------------------------------
+
+    def source_by_path(self, path: str) -> SourceRow | None:
+        row = self.conn.execute(
+            "SELECT id, path, name, sha256 FROM sources WHERE path = ?", (path,)
+        ).fetchone()
+        return SourceRow(**dict(row)) if row else None
+
+    def source_by_sha256(self, sha256: str) -> SourceRow | None:
+        row = self.conn.execute(
+            "SELECT id, path, name, sha256 FROM sources WHERE sha256 = ? LIMIT 1", (sha256,)
+        ).fetchone()
+        return SourceRow(**dict(row)) if row else None
+
+    def delete_source(self, source_id: int) -> list[str]:
+        """Remove a source and its sightings; return the papers they belonged to."""
+        papers = [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT DISTINCT paper_id FROM sightings WHERE source_id = ?", (source_id,)
+            )
+        ]
+        self.conn.execute("DELETE FROM sightings WHERE source_id = ?", (source_id,))
+        self.conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+        return papers
+
+    def add_source(self, path: str, name: str, sha256: str) -> int:
+        cursor = self.conn.execute(
+            "INSERT INTO sources (path, name, sha256, records, ingested_at) VALUES (?, ?, ?, 0, ?)",
+            (path, name, sha256, now_iso()),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def finish_source(
+        self, source_id: int, records: int, header_date: str | None, date: dt.date | None
+    ) -> None:
+        self.conn.execute(
+            "UPDATE sources SET records = ?, header_date = ?, date = ? WHERE id = ?",
+            (records, header_date, date.isoformat() if date else None, source_id),
+        )
+
+    # --- papers and sightings ------------------------------------------------------------
+
+    def paper_for_key(self, key: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT paper_id FROM sightings WHERE key = ? LIMIT 1", (key,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def paper_exists(self, paper_id: str) -> bool:
+        row = self.conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone()
+        return row is not None
+
+    def add_paper(self, paper_id: str, title: str, abstract: str) -> None:
+        self.conn.execute(
+            "INSERT OR IGNORE INTO papers (id, title, abstract, created_at) VALUES (?, ?, ?, ?)",
+            (paper_id, title, abstract, now_iso()),
+        )
+
+    def add_sightings(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Rows of (source_id, position, line, header_date, date, title, abstract, key, paper)."""
+        self.conn.executemany(
+            "INSERT INTO sightings (source_id, position, line, header_date, date, title,"
+            " abstract, key, paper_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def refresh_papers(self, paper_ids: Iterable[str]) -> None:
+        """Recompute what a paper shows from its sightings; drop papers left with none.
+
+        The canonical title and abstract are those of the newest sighting, since a revised
+        title is the one the authors settled on.
+        """
+        conn = self.conn
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS touched (id TEXT PRIMARY KEY)")
+        conn.execute("DELETE FROM temp.touched")
+        conn.executemany("INSERT OR IGNORE INTO temp.touched VALUES (?)", ((p,) for p in paper_ids))
+        conn.execute(
+            """
+            UPDATE papers SET
+              seen = (SELECT count(*) FROM sightings g WHERE g.paper_id = papers.id),
+              first_seen = (SELECT min(date) FROM sightings g WHERE g.paper_id = papers.id),
+              last_seen = (SELECT max(date) FROM sightings g WHERE g.paper_id = papers.id),
+              title = coalesce((SELECT title FROM sightings g WHERE g.paper_id = papers.id
+                       ORDER BY g.date IS NULL, g.date DESC, g.id DESC LIMIT 1), title),
+              abstract = coalesce((SELECT abstract FROM sightings g WHERE g.paper_id = papers.id
+                       ORDER BY g.date IS NULL, g.date DESC, g.id DESC LIMIT 1), abstract)
+            WHERE id IN (SELECT id FROM temp.touched)
+            """
+        )
+        conn.execute("DELETE FROM papers WHERE id IN (SELECT id FROM temp.touched) AND seen = 0")
+
+    def resolve_id(self, text: str) -> str:
+        """A paper id from a full id or a unique prefix of one, like git."""
+        prefix = text.strip().lower()
+        if not prefix or any(ch not in "0123456789abcdef" for ch in prefix):
+            raise NotFoundError(f"{text!r} is not a paper id (ids are hex, e.g. 3f2a9c1b)")
+        rows = self.conn.execute(
+            "SELECT id FROM papers WHERE id >= ? AND id < ? ORDER BY id LIMIT 6",
+            (prefix, prefix + "g"),
+        ).fetchall()
+        if not rows:
+            raise NotFoundError(f"no paper with id {text}")
+        if len(rows) > 1:
+            shown = ", ".join(row[0] for row in rows[:5])
+            raise NotFoundError(f"id prefix {text} is ambiguous: {shown}; give more characters")
+        return str(rows[0][0])
+
+    def _paper(self, row: sqlite3.Row) -> Paper:
+        names = row["sources"].split("\x1f") if row["sources"] else []
+        return Paper(
+            id=row["id"],
+            title=row["title"],
+            abstract=row["abstract"],
+            seen=row["seen"],
+            first_seen=_date(row["first_seen"]),
+            last_seen=_date(row["last_seen"]),
+            sources=names,
+        )
+
+    _PAPER_COLUMNS = """
+        p.id, p.title, p.abstract, p.seen, p.first_seen, p.last_seen,
+        (SELECT group_concat(name, char(31)) FROM (
+            SELECT DISTINCT s.name FROM sightings g JOIN sources s ON s.id = g.source_id
+            WHERE g.paper_id = p.id ORDER BY s.name)) AS sources
+    """
+
+    def list_papers(self, where: PaperFilter) -> list[Paper]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if where.since is not None:
+            clauses.append("p.last_seen >= ?")
+            params.append(where.since.isoformat())
+        if where.until is not None:
+            clauses.append("p.first_seen <= ?")
+            params.append(where.until.isoformat())
+        if where.seen_min is not None:
+            clauses.append("p.seen >= ?")
+            params.append(where.seen_min)
+        if where.source is not None:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM sightings g JOIN sources s ON s.id = g.source_id"
+                " WHERE g.paper_id = p.id AND (s.path = ? OR s.name = ?))"
+            )
+            params += [where.source, where.source]
+        order = {
+            "date": "p.last_seen IS NULL, p.last_seen DESC, p.seen DESC, p.title",
+            "title": "p.title COLLATE NOCASE, p.id",
+            "seen": "p.seen DESC, p.last_seen DESC, p.title",
+        }[where.sort]
+        sql = f"SELECT {self._PAPER_COLUMNS} FROM papers p"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += f" ORDER BY {order}"
+        if where.limit is not None:
+            sql += " LIMIT ?"
+            params.append(where.limit)
+        return [self._paper(row) for row in self.conn.execute(sql, params)]
+
+    def paper_detail(self, paper_id: str) -> PaperDetail:
+        row = self.conn.execute(
+            f"SELECT {self._PAPER_COLUMNS} FROM papers p WHERE p.id = ?", (paper_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no paper with id {paper_id}")
+        sightings = [
+            Sighting(
+                source=s["name"],
+                date=_date(s["date"]),
+                position=s["position"],
+                line=s["line"],
+                title=s["title"],
+                abstract=s["abstract"],
+            )
+            for s in self.conn.execute(
+                "SELECT s.name, g.date, g.position, g.line, g.title, g.abstract"
+                " FROM sightings g JOIN sources s ON s.id = g.source_id"
+                " WHERE g.paper_id = ? ORDER BY g.date IS NULL, g.date, s.name, g.position",
+                (paper_id,),
+            )
+        ]
+        return PaperDetail(**self._paper(row).model_dump(), sightings=sightings)
+
+    def stats(self, top: int = 10) -> Stats:
+        conn = self.conn
+        papers, repeated, first, last = conn.execute(
+            "SELECT count(*), sum(seen > 1), min(first_seen), max(last_seen) FROM papers"
+        ).fetchone()
+        sightings = conn.execute("SELECT count(*) FROM sightings").fetchone()[0]
+        sources = conn.execute("SELECT count(*) FROM sources").fetchone()[0]
+        most = self.list_papers(PaperFilter(seen_min=2, sort="seen", limit=top))
+        return Stats(
+            papers=papers,
+            sightings=sightings,
+            sources=sources,
+            first_date=_date(first),
+            last_date=_date(last),
+            repeated=repeated or 0,
+            most_seen=most,
+        )
