@@ -252,6 +252,11 @@ def _decoded_lines(path: Path, source: str) -> Iterator[tuple[int, str]]:
     except OSError as exc:
         raise DumpError(source, f"cannot read file: {exc.strerror or exc}") from None
     with handle:
+        head = handle.read(8192)
+        if b"\x00" in head:
+            at = head[: head.index(b"\x00")].count(b"\n") + 1
+            raise DumpError(source, "binary file (contains NUL bytes), not a text dump", at)
+        handle.seek(0)
         empty = True
         for number, raw in enumerate(handle, start=1):
             if number == 1 and raw.startswith(b"\xef\xbb\xbf"):

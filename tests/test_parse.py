@@ -1,0 +1,250 @@
+"""The dump parser on every variant real dumps come in, and on everything it must refuse."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from papertriage.errors import DumpError
+from papertriage.parse import (
+    DateContext,
+    date_context,
+    parse_date_line,
+    parse_text,
+    read_dump,
+    resolve_date,
+)
+
+from .conftest import BAD, CORPUS, DUMPS, EDGE
+
+CHROME = (
+    "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\n"
+    "byAK and the research community\n\n"
+)
+SEP = DateContext(year=2025)
+
+
+def dump(*papers: tuple[str, str], date: str = "Sep 26", chrome: bool = True) -> str:
+    head = (CHROME if chrome else "") + (f"{date}\n\n" if date else "")
+    return head + "\n\n".join(f"{title}\n\n{abstract}" for title, abstract in papers)
+
+
+A = ("Mamba: Linear-Time Sequence Modeling", "We introduce a selective state space model. " * 5)
+B = ("A Survey of Mamba", "Mamba has become popular. This survey reviews it in depth. " * 4)
+
+
+def test_seed_dumps_parse_completely() -> None:
+    counts = {path.name: len(list(read_dump(path, 2025))) for path in DUMPS.glob("*.txt")}
+    assert counts == {"000_2b9e3ea4e6b592bd.txt": 95, "002_016c0d79b69ffb33.txt": 65}
+
+
+def test_record_fields() -> None:
+    records = parse_text(dump(A, B), "x.txt", SEP)
+    first, second = records
+    assert (first.title, first.abstract.strip()) == (A[0], A[1].strip())
+    assert first.source == "x.txt"
+    assert first.header_date == "Sep 26"
+    assert first.date == dt.date(2025, 9, 26)
+    assert (first.position, second.position) == (1, 2)
+    assert (first.line, second.line) == (13, 17)
+
+
+def test_crlf_bom_trailing_spaces_blank_runs_no_final_newline() -> None:
+    path = EDGE / "crlf-bom-2025.txt"
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw and not raw.endswith(b"\n")
+    records = list(read_dump(path))
+    assert len(records) == 3
+    assert records[0].date == dt.date(2025, 9, 26)
+    assert all(r.title == r.title.strip() and "\r" not in r.abstract for r in records)
+    assert not records[0].title.startswith("\ufeff")
+
+
+def test_wrapped_paragraphs_are_joined() -> None:
+    records = list(read_dump(EDGE / "wrapped-2025-03-14.txt"))
+    corpus = {}
+    with (CORPUS / "papers.jsonl").open() as handle:
+        for _, line in zip(range(10), handle, strict=False):
+            paper = json.loads(line)
+            corpus[paper["title"]] = paper["abstract"]
+    assert len(records) == 3
+    for record in records:
+        assert corpus[record.title] == record.abstract
+    assert records[0].date == dt.date(2025, 3, 14)
+
+
+def test_missing_chrome_and_date_line() -> None:
+    records = list(read_dump(EDGE / "no-chrome.txt"))
+    assert len(records) == 2
+    assert records[0].header_date is None and records[0].date is None
+
+
+def test_date_from_full_date_in_file_name_when_no_date_line(tmp_path: Path) -> None:
+    path = tmp_path / "2024-06-03.txt"
+    path.write_text(dump(A, date="", chrome=False))
+    (record,) = read_dump(path)
+    assert record.date == dt.date(2024, 6, 3)
+
+
+def test_pages_pasted_into_one_file_keep_their_own_dates() -> None:
+    records = list(read_dump(EDGE / "two-pages-2025.txt"))
+    assert [r.position for r in records] == [1, 2, 3, 4]
+    assert [r.date for r in records] == [dt.date(2025, 9, 25)] * 2 + [dt.date(2025, 9, 26)] * 2
+    assert records[0].title == records[3].title
+
+
+def test_chrome_missing_but_date_present() -> None:
+    records = parse_text(dump(A, chrome=False), "x", SEP)
+    assert records[0].date == dt.date(2025, 9, 26)
+
+
+def test_short_abstract_is_accepted() -> None:
+    records = parse_text(dump(("Tiny", "No period here"), A), "x", SEP)
+    assert [r.title for r in records] == ["Tiny", A[0]]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sep 26", (9, 26, None)),
+        ("Sept 3", (9, 3, None)),
+        ("September 3", (9, 3, None)),
+        ("May 1, 2024", (5, 1, 2024)),
+        ("Mayhem 3", None),
+        ("Sep 32", None),
+        ("Olmo 3", None),
+    ],
+)
+def test_date_lines(text: str, expected: tuple[int, int, int | None] | None) -> None:
+    assert parse_date_line(text) == expected
+
+
+def test_year_resolution_order(tmp_path: Path) -> None:
+    named = tmp_path / "daily-2024.txt"
+    named.write_text("x")
+    assert date_context(named).year == 2024
+    assert date_context(named, year=2023).year == 2023
+    plain = tmp_path / "dump.txt"
+    plain.write_text("x")
+    context = date_context(plain)
+    assert context.year is None and context.reference == dt.date.today()
+
+
+def test_mtime_year_is_the_latest_day_not_after_the_file() -> None:
+    reference = DateContext(reference=dt.date(2025, 1, 3))
+    assert resolve_date(12, 30, None, reference, "x", 1) == dt.date(2024, 12, 30)
+    assert resolve_date(1, 2, None, reference, "x", 1) == dt.date(2025, 1, 2)
+    leap = DateContext(reference=dt.date(2025, 3, 1))
+    assert resolve_date(2, 29, None, leap, "x", 1) == dt.date(2024, 2, 29)
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "message"),
+    [
+        ("missing-abstract-2025.txt", 17, "has no abstract"),
+        ("last-title-alone-2025.txt", 17, "has no abstract"),
+        ("latin1-2025.txt", 13, "not UTF-8 text (byte 0xfc at column 2)"),
+        ("binary.txt", 3, "binary file"),
+        ("empty.txt", None, "empty file"),
+        ("chrome-only.txt", None, "no papers found"),
+        ("feb30-2025.txt", 11, "not a real date"),
+    ],
+)
+def test_bad_files_are_refused_with_file_and_line(
+    name: str, line: int | None, message: str
+) -> None:
+    path = BAD / name
+    with pytest.raises(DumpError) as caught:
+        list(read_dump(path))
+    assert caught.value.line == line
+    assert message in caught.value.reason
+    assert str(caught.value).startswith(f"{path}:{line}:" if line else f"{path}: ")
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_abstract_names_the_title() -> None:
+    with pytest.raises(DumpError, match=r'title ".+" has no abstract'):
+        list(read_dump(BAD / "missing-abstract-2025.txt"))
+
+
+def test_abstract_where_a_title_should_be() -> None:
+    text = CHROME + "Sep 26\n\n" + A[1] + "\n\n" + B[0] + "\n\n" + B[1]
+    with pytest.raises(DumpError, match="reads like an abstract") as caught:
+        parse_text(text, "x", SEP)
+    assert caught.value.line == 13
+
+
+def test_whole_corpus_matches_its_manifest() -> None:
+    manifest = {}
+    with (CORPUS / "manifests" / "dumps.jsonl").open() as handle:
+        for line in handle:
+            entry = json.loads(line)
+            manifest[Path(entry["file"]).name] = entry
+    titles = {}
+    with (CORPUS / "papers.jsonl").open() as handle:
+        for line in handle:
+            paper = json.loads(line)
+            titles[paper["arxiv_id"]] = paper["title"]
+    paths = sorted((CORPUS / "dumps").glob("*.txt"))
+    assert len(paths) == 580
+    for path in paths:
+        entry = manifest[path.name]
+        records = list(read_dump(path))
+        assert [r.title for r in records] == [titles[i] for i in entry["arxiv_ids"]], path.name
+        assert records[0].date == dt.date.fromisoformat(entry["date"])
+
+
+# --- properties --------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_parsing_arbitrary_text_never_crashes(text: str) -> None:
+    try:
+        records = parse_text(text, "fuzz.txt", SEP)
+    except DumpError as exc:
+        assert str(exc).startswith("fuzz.txt")
+    else:
+        assert records and all(r.title and r.abstract for r in records)
+
+
+words = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Z")), min_size=1, max_size=12
+)
+titles = (
+    st.lists(words, min_size=1, max_size=15)
+    .map(" ".join)
+    .filter(lambda t: len(t) <= 250 and not t.endswith("."))
+)
+abstracts = st.lists(words, min_size=25, max_size=80).map(lambda ws: " ".join(ws) + ".")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(titles, abstracts), min_size=1, max_size=8),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from(["\n", "\r\n"]),
+)
+def test_well_formed_dumps_round_trip(
+    papers: list[tuple[str, str]], chrome: bool, bom: bool, newline: str
+) -> None:
+    cleaned = [(" ".join(t.split()), " ".join(a.split())) for t, a in papers]
+    assume(all(title and not _looks_like_marker(title) for title, _ in cleaned))
+    text = dump(*cleaned, chrome=chrome).replace("\n", newline)
+    if bom:
+        text = "\ufeff" + text
+    records = parse_text(text, "x", SEP)
+    assert [(r.title, r.abstract) for r in records] == cleaned
+    assert [r.position for r in records] == list(range(1, len(cleaned) + 1))
+
+
+def _looks_like_marker(title: str) -> bool:
+    from papertriage.parse import CHROME as chrome_lines
+
+    return title.casefold() in chrome_lines or parse_date_line(title) is not None

@@ -1,0 +1,181 @@
+"""The library file: creation, migrations, refusals, and ingest's transaction guarantees."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from papertriage.errors import NotFoundError, StoreError
+from papertriage.ingest import ingest_file, ingest_paths
+from papertriage.normalize import paper_id, title_key
+from papertriage.store import APPLICATION_ID, MIGRATIONS, PaperFilter, Store
+
+from .conftest import BAD, DUMPS, EDGE
+
+SEED = DUMPS / "000_2b9e3ea4e6b592bd.txt"
+
+
+def counts(store: Store) -> tuple[int, int, int]:
+    row = store.conn.execute(
+        "SELECT (SELECT count(*) FROM papers), (SELECT count(*) FROM sightings),"
+        " (SELECT count(*) FROM sources)"
+    ).fetchone()
+    return tuple(row)  # type: ignore[return-value]
+
+
+def test_new_library_is_marked_and_current(library: Path) -> None:
+    with Store(library) as store:
+        assert store.version == len(MIGRATIONS)
+        assert store.conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_migrations_run_in_order_and_only_forward(library: Path) -> None:
+    def add_notes(conn: sqlite3.Connection) -> None:
+        conn.execute("ALTER TABLE papers ADD COLUMN note TEXT")
+
+    with Store(library) as store:
+        ingest_file(store, SEED, 2025)
+    with Store(library, [*MIGRATIONS, add_notes]) as upgraded:
+        assert upgraded.version == len(MIGRATIONS) + 1
+        assert counts(upgraded)[0] == 95
+        upgraded.conn.execute("UPDATE papers SET note = 'x'")
+    # Opening again with the same code does not re-run anything.
+    with Store(library, [*MIGRATIONS, add_notes]) as again:
+        assert again.conn.execute("SELECT count(*) FROM papers WHERE note = 'x'").fetchone()[0]
+
+
+def test_newer_schema_is_refused_and_left_alone(library: Path) -> None:
+    Store(library).close()
+    conn = sqlite3.connect(library)
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+    conn.close()
+    before = library.read_bytes()
+    with pytest.raises(StoreError, match="newer than this papertriage"):
+        Store(library)
+    assert library.read_bytes() == before
+
+
+def test_foreign_sqlite_file_is_refused_and_left_alone(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.commit()
+    conn.close()
+    before = other.read_bytes()
+    with pytest.raises(StoreError, match="not a papertriage library"):
+        Store(other)
+    assert other.read_bytes() == before
+
+
+def test_text_file_is_refused_and_left_alone(tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("hello, this is not a database\n" * 100)
+    before = text.read_bytes()
+    with pytest.raises(StoreError, match="not a usable papertriage library"):
+        Store(text)
+    assert text.read_bytes() == before
+
+
+def test_missing_library_is_not_created_for_reading(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no library here yet"):
+        Store(tmp_path / "nope.db", create=False)
+    assert not (tmp_path / "nope.db").exists()
+
+
+def test_ingest_is_idempotent(store: Store) -> None:
+    first = ingest_paths(store, [DUMPS])
+    assert [r.status for r in first.files] == ["ingested", "ingested"]
+    assert counts(store) == (146, 160, 2)
+    again = ingest_paths(store, [DUMPS])
+    assert [r.status for r in again.files] == ["unchanged", "unchanged"]
+    assert counts(store) == (146, 160, 2)
+
+
+def test_same_content_at_another_path_changes_nothing(store: Store, tmp_path: Path) -> None:
+    ingest_file(store, SEED, 2025)
+    copy = tmp_path / "copy.txt"
+    shutil.copy(SEED, copy)
+    result = ingest_file(store, copy, 2025)
+    assert result.status == "duplicate" and result.same_as == str(SEED.resolve())
+    assert counts(store) == (95, 95, 1)
+
+
+def test_changed_file_replaces_its_sightings(store: Store, tmp_path: Path) -> None:
+    dump = tmp_path / "dump.txt"
+    text = SEED.read_text()
+    dump.write_text(text)
+    ingest_file(store, dump, 2025)
+    paragraphs = text.split("\n\n")
+    # Drop the first paper (title + abstract) and ingest again.
+    dropped_title = paragraphs[6]
+    dump.write_text("\n\n".join(paragraphs[:6] + paragraphs[8:]))
+    result = ingest_file(store, dump, 2025)
+    assert result.status == "replaced" and result.records == 94
+    assert counts(store) == (94, 94, 1)
+    with pytest.raises(NotFoundError):
+        store.resolve_id(paper_id(title_key(dropped_title)))
+
+
+def test_bad_file_stores_nothing_and_keeps_what_was_there(store: Store, tmp_path: Path) -> None:
+    ingest_file(store, SEED, 2025)
+    before = counts(store)
+    bad = tmp_path / "dump.txt"
+    bad.write_text((BAD / "missing-abstract-2025.txt").read_text())
+    result = ingest_file(store, bad, 2025)
+    assert result.status == "rejected" and result.line == 17
+    assert counts(store) == before
+
+
+def test_changed_file_that_turns_bad_keeps_its_old_version(store: Store, tmp_path: Path) -> None:
+    dump = tmp_path / "dump.txt"
+    dump.write_text(SEED.read_text())
+    ingest_file(store, dump, 2025)
+    dump.write_text(SEED.read_text() + "\n\nA title that lost its abstract\n")
+    assert ingest_file(store, dump, 2025).status == "rejected"
+    assert counts(store) == (95, 95, 1)
+
+
+def test_ids_are_stable_across_fresh_libraries(tmp_path: Path) -> None:
+    ids = []
+    for name in ("a.db", "b.db"):
+        with Store(tmp_path / name) as store:
+            ingest_paths(store, [DUMPS])
+            ids.append({p.id for p in store.list_papers(PaperFilter())})
+    assert ids[0] == ids[1]
+    assert all(len(i) == 12 for i in ids[0])
+
+
+def test_paper_summary_follows_sightings(store: Store) -> None:
+    ingest_paths(store, [DUMPS], year=2025)
+    both = store.list_papers(PaperFilter(seen_min=2))
+    assert len(both) == 14
+    detail = store.paper_detail(both[0].id)
+    assert [s.source for s in detail.sightings] == sorted(
+        ["000_2b9e3ea4e6b592bd.txt", "002_016c0d79b69ffb33.txt"], key=lambda n: n[:3] != "002"
+    )
+    assert detail.first_seen is not None and detail.last_seen is not None
+    assert str(detail.first_seen) == "2025-09-05" and str(detail.last_seen) == "2025-09-26"
+
+
+def test_same_paper_twice_in_one_dump(store: Store) -> None:
+    ingest_file(store, EDGE / "two-pages-2025.txt")
+    papers = store.list_papers(PaperFilter(sort="seen"))
+    assert len(papers) == 3 and papers[0].seen == 2
+
+
+def test_resolve_id_prefix(store: Store) -> None:
+    ingest_paths(store, [DUMPS])
+    some = store.list_papers(PaperFilter(limit=1))[0].id
+    assert store.resolve_id(some[:8]) == some
+    assert store.resolve_id(some.upper()) == some
+    with pytest.raises(NotFoundError, match="ambiguous"):
+        store.resolve_id(some[0])
+    with pytest.raises(NotFoundError, match="no paper with id"):
+        store.resolve_id("ffffffffffff0")
+    with pytest.raises(NotFoundError, match="not a paper id"):
+        store.resolve_id("x'; DROP TABLE papers; --")
