@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from papertriage.normalize import title_key
+from papertriage.parse import read_dump
 from papertriage.tagging import (
     EvalReport,
     Taxonomy,
@@ -25,18 +26,15 @@ from papertriage.tagging import (
 )
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-CHROME_PARAGRAPHS = 6  # five header paragraphs and the date line
 
 
 def seed_papers(seed_dir: Path) -> dict[str, tuple[str, str]]:
     """Title and abstract of every paper in the seed dumps, keyed by title key."""
-    papers: dict[str, tuple[str, str]] = {}
-    for path in sorted(seed_dir.glob("*.txt")):
-        parts = [p.strip() for p in path.read_text("utf-8").split("\n\n") if p.strip()]
-        body = parts[CHROME_PARAGRAPHS:]
-        for title, abstract in zip(body[::2], body[1::2], strict=True):
-            papers[title_key(title)] = (title, abstract)
-    return papers
+    return {
+        title_key(record.title): (record.title, record.abstract)
+        for path in sorted(seed_dir.glob("*.txt"))
+        for record in read_dump(path)
+    }
 
 
 def gold_report(tax: Taxonomy, gold_path: Path, seed_dir: Path) -> EvalReport:
