@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from .errors import DumpError
 from .normalize import paper_id, title_key
 from .parse import read_dump
-from .store import SourceRow, Store
+from .store import SightingRow, SourceRow, Store
 
 Status = Literal["ingested", "replaced", "unchanged", "duplicate", "rejected"]
 _BATCH = 2000
@@ -113,34 +113,37 @@ def _store_records(
     year: int | None,
     previous: SourceRow | None,
 ) -> FileResult:
-    touched: set[str] = set()
+    removed: list[str] = []
     if previous is not None:
-        touched.update(store.delete_source(previous.id))
+        removed = store.delete_source(previous.id)
     source_id = store.add_source(resolved, path.name, sha256)
-    keys: dict[str, str] = {}
+    next_id = store.next_sighting_id()
+    batch: list[SightingRow] = []
     new_papers: set[str] = set()
     known = 0
-    rows: list[tuple[object, ...]] = []
     count = 0
     header: str | None = None
     first_date = None
+
+    def flush() -> None:
+        nonlocal known
+        ids = {row[9] for row in batch}
+        existing = store.existing_papers(ids - new_papers)
+        for row in batch:
+            if row[9] in existing:
+                known += 1
+            elif row[9] not in new_papers:
+                new_papers.add(row[9])
+        store.add_sightings(batch)
+        batch.clear()
+
     for record in read_dump(path, year, source=shown):
-        count += 1
-        if count == 1:
+        if count == 0:
             header, first_date = record.header_date, record.date
         key = title_key(record.title)
-        pid = keys.get(key)
-        if pid is None:
-            pid = store.paper_for_key(key) or paper_id(key)
-            if not store.paper_exists(pid):
-                store.add_paper(pid, record.title, record.abstract)
-                new_papers.add(pid)
-            keys[key] = pid
-        if pid not in new_papers:
-            known += 1
-        touched.add(pid)
-        rows.append(
+        batch.append(
             (
+                next_id + count,
                 source_id,
                 record.position,
                 record.line,
@@ -149,15 +152,16 @@ def _store_records(
                 record.title,
                 record.abstract,
                 key,
-                pid,
+                paper_id(key),
             )
         )
-        if len(rows) >= _BATCH:
-            store.add_sightings(rows)
-            rows.clear()
-    store.add_sightings(rows)
+        count += 1
+        if len(batch) >= _BATCH:
+            flush()
+    flush()
     store.finish_source(source_id, count, header, first_date)
-    store.refresh_papers(touched)
+    if removed:
+        store.refresh_papers(removed)
     return FileResult(
         path=shown,
         status="replaced" if previous is not None else "ingested",

@@ -59,6 +59,7 @@ _FILE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 # is longer or ends with one (checked on the 9,877 papers of the shared corpus). Only used to
 # spot a title whose abstract is missing, never to decide what a paragraph is.
 _TITLE_MAX = 250
+_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,13 @@ def resolve_date(
         ) from None
 
 
+def _collapse(parts: list[str]) -> str:
+    text = parts[0] if len(parts) == 1 else " ".join(parts)
+    # isprintable() is False for every whitespace character but the plain space: a cheap,
+    # exact test for "needs collapsing" on the common already-tidy paragraph.
+    return " ".join(text.split()) if "  " in text or not text.isprintable() else text
+
+
 def paragraphs(lines: Iterable[tuple[int, str]]) -> Iterator[Paragraph]:
     """Join runs of non-blank (line number, text) lines into paragraphs, whitespace collapsed."""
     parts: list[str] = []
@@ -134,10 +142,10 @@ def paragraphs(lines: Iterable[tuple[int, str]]) -> Iterator[Paragraph]:
                 start = number
             parts.append(stripped)
         elif parts:
-            yield Paragraph(" ".join(" ".join(parts).split()), start)
+            yield Paragraph(_collapse(parts), start)
             parts = []
     if parts:
-        yield Paragraph(" ".join(" ".join(parts).split()), start)
+        yield Paragraph(_collapse(parts), start)
 
 
 def _is_marker(text: str) -> bool:
@@ -246,7 +254,11 @@ def date_context(path: Path, year: int | None = None) -> DateContext:
 
 
 def _decoded_lines(path: Path, source: str) -> Iterator[tuple[int, str]]:
-    """Read a file line by line as UTF-8, naming the line of the first undecodable byte."""
+    """Read a file as numbered UTF-8 lines, a megabyte at a time.
+
+    Memory stays bounded by the chunk (plus one line); an undecodable byte is reported with its
+    line and column.
+    """
     try:
         handle = path.open("rb")
     except OSError as exc:
@@ -257,27 +269,46 @@ def _decoded_lines(path: Path, source: str) -> Iterator[tuple[int, str]]:
             at = head[: head.index(b"\x00")].count(b"\n") + 1
             raise DumpError(source, "binary file (contains NUL bytes), not a text dump", at)
         handle.seek(0)
+        number = 0
         empty = True
-        for number, raw in enumerate(handle, start=1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            if b"\x00" in raw:
-                raise DumpError(source, "binary file (contains NUL bytes), not a text dump", number)
+        while chunk := handle.readlines(_CHUNK):
+            if number == 0 and chunk[0].startswith(b"\xef\xbb\xbf"):
+                chunk[0] = chunk[0][3:]
+            data = b"".join(chunk)
+            if b"\x00" in data:
+                at = number + data[: data.index(b"\x00")].count(b"\n") + 1
+                raise DumpError(source, "binary file (contains NUL bytes), not a text dump", at)
             try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise DumpError(
-                    source,
-                    f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
-                    number,
-                ) from None
-            if empty and line.strip():
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                _raise_decode_error(chunk, number, source)
+            if empty and not text.isspace():
                 empty = False
-            # A stray carriage return (old Mac endings) also ends a line; keep the line number.
-            for part in line.splitlines() or [""]:
-                yield number, part
+            for line in text.split("\n"):
+                number += 1
+                # A stray carriage return (old Mac endings) also ends a line.
+                if "\r" in line:
+                    for part in line.splitlines() or [""]:
+                        yield number, part
+                else:
+                    yield number, line
+            if text.endswith("\n"):
+                number -= 1  # the empty string after the last newline is not a line
         if empty:
             raise DumpError(source, "empty file")
+
+
+def _raise_decode_error(chunk: list[bytes], before: int, source: str) -> None:
+    for offset, raw in enumerate(chunk, start=1):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DumpError(
+                source,
+                f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
+                before + offset,
+            ) from None
+    raise DumpError(source, "not UTF-8 text (a character is split across lines)", before + 1)
 
 
 def read_dump(path: Path, year: int | None = None, source: str | None = None) -> Iterator[Record]:

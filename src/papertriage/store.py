@@ -7,6 +7,7 @@ front (BEGIN IMMEDIATE) so that two processes never deadlock half-way through a 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -21,6 +22,8 @@ from .models import Paper, PaperDetail, Sighting
 
 APPLICATION_ID = 0x50545247  # "PTRG": marks a file as a papertriage library
 SortKey = Literal["date", "title", "seen"]
+SightingRow = tuple[int, int, int, int, str | None, str | None, str, str, str, str]
+"""(id, source_id, position, line, header_date, date, title, abstract, key, paper_id)"""
 
 _V1 = """
 CREATE TABLE sources (
@@ -36,8 +39,8 @@ CREATE TABLE sources (
 CREATE INDEX sources_sha256 ON sources(sha256);
 CREATE TABLE papers (
     id TEXT PRIMARY KEY,
-    title TEXT NOT NULL,
-    abstract TEXT NOT NULL,
+    -- The sighting whose title and abstract the paper shows: text is stored once, there.
+    sighting_id INTEGER REFERENCES sightings(id) ON DELETE SET NULL,
     seen INTEGER NOT NULL DEFAULT 0,
     first_seen TEXT,
     last_seen TEXT,
@@ -54,7 +57,7 @@ CREATE TABLE sightings (
     title TEXT NOT NULL,
     abstract TEXT NOT NULL,
     key TEXT NOT NULL,
-    paper_id TEXT NOT NULL REFERENCES papers(id),
+    paper_id TEXT NOT NULL REFERENCES papers(id) DEFERRABLE INITIALLY DEFERRED,
     UNIQUE (source_id, position)
 );
 CREATE INDEX sightings_paper ON sightings(paper_id);
@@ -259,28 +262,47 @@ class Store:
 
     # --- papers and sightings ------------------------------------------------------------
 
-    def paper_for_key(self, key: str) -> str | None:
-        row = self.conn.execute(
-            "SELECT paper_id FROM sightings WHERE key = ? LIMIT 1", (key,)
-        ).fetchone()
-        return row[0] if row else None
+    def existing_papers(self, paper_ids: Iterable[str]) -> set[str]:
+        """Which of these ids the library has, in one query."""
+        ids = json.dumps(list(paper_ids))
+        rows = self.conn.execute(
+            "SELECT id FROM papers WHERE id IN (SELECT value FROM json_each(?))", (ids,)
+        )
+        return {row[0] for row in rows}
 
-    def paper_exists(self, paper_id: str) -> bool:
-        row = self.conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone()
-        return row is not None
-
-    def add_paper(self, paper_id: str, title: str, abstract: str) -> None:
-        self.conn.execute(
-            "INSERT OR IGNORE INTO papers (id, title, abstract, created_at) VALUES (?, ?, ?, ?)",
-            (paper_id, title, abstract, now_iso()),
+    def next_sighting_id(self) -> int:
+        """The id the next sighting gets; only meaningful inside a write transaction."""
+        return int(
+            self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM sightings").fetchone()[0]
         )
 
-    def add_sightings(self, rows: Iterable[tuple[Any, ...]]) -> None:
-        """Rows of (source_id, position, line, header_date, date, title, abstract, key, paper)."""
+    def add_sightings(self, rows: Sequence[SightingRow]) -> None:
+        """Store sightings and fold each into its paper's summary (created if new).
+
+        Summaries are updated incrementally here; `refresh_papers` recomputes them from scratch
+        when sightings are removed. A sighting at least as new as the paper's last one becomes
+        the one whose title and abstract the paper shows (ties: the later one, as in refresh).
+        """
         self.conn.executemany(
-            "INSERT INTO sightings (source_id, position, line, header_date, date, title,"
-            " abstract, key, paper_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sightings (id, source_id, position, line, header_date, date, title,"
+            " abstract, key, paper_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
+        )
+        created = now_iso()
+        self.conn.executemany(
+            """
+            INSERT INTO papers (id, sighting_id, seen, first_seen, last_seen, created_at)
+            VALUES (?, ?, 1, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET
+              seen = seen + 1,
+              first_seen = CASE WHEN first_seen IS NULL OR excluded.first_seen < first_seen
+                           THEN coalesce(excluded.first_seen, first_seen) ELSE first_seen END,
+              last_seen = CASE WHEN last_seen IS NULL OR excluded.last_seen > last_seen
+                          THEN coalesce(excluded.last_seen, last_seen) ELSE last_seen END,
+              sighting_id = CASE WHEN excluded.last_seen >= last_seen OR last_seen IS NULL
+                            THEN excluded.sighting_id ELSE sighting_id END
+            """,
+            ((r[9], r[0], r[5], r[5], created) for r in rows),
         )
 
     def refresh_papers(self, paper_ids: Iterable[str]) -> None:
@@ -299,10 +321,8 @@ class Store:
               seen = (SELECT count(*) FROM sightings g WHERE g.paper_id = papers.id),
               first_seen = (SELECT min(date) FROM sightings g WHERE g.paper_id = papers.id),
               last_seen = (SELECT max(date) FROM sightings g WHERE g.paper_id = papers.id),
-              title = coalesce((SELECT title FROM sightings g WHERE g.paper_id = papers.id
-                       ORDER BY g.date IS NULL, g.date DESC, g.id DESC LIMIT 1), title),
-              abstract = coalesce((SELECT abstract FROM sightings g WHERE g.paper_id = papers.id
-                       ORDER BY g.date IS NULL, g.date DESC, g.id DESC LIMIT 1), abstract)
+              sighting_id = (SELECT id FROM sightings g WHERE g.paper_id = papers.id
+                             ORDER BY g.date IS NULL, g.date DESC, g.id DESC LIMIT 1)
             WHERE id IN (SELECT id FROM temp.touched)
             """
         )
@@ -337,11 +357,13 @@ class Store:
         )
 
     _PAPER_COLUMNS = """
-        p.id, p.title, p.abstract, p.seen, p.first_seen, p.last_seen,
+        p.id, c.title, c.abstract, p.seen, p.first_seen, p.last_seen,
         (SELECT group_concat(name, char(31)) FROM (
             SELECT DISTINCT s.name FROM sightings g JOIN sources s ON s.id = g.source_id
             WHERE g.paper_id = p.id ORDER BY s.name)) AS sources
     """
+
+    _PAPERS = "papers p JOIN sightings c ON c.id = p.sighting_id"
 
     def list_papers(self, where: PaperFilter) -> list[Paper]:
         clauses: list[str] = []
@@ -362,11 +384,11 @@ class Store:
             )
             params += [where.source, where.source]
         order = {
-            "date": "p.last_seen IS NULL, p.last_seen DESC, p.seen DESC, p.title",
-            "title": "p.title COLLATE NOCASE, p.id",
-            "seen": "p.seen DESC, p.last_seen DESC, p.title",
+            "date": "p.last_seen IS NULL, p.last_seen DESC, p.seen DESC, c.title",
+            "title": "c.title COLLATE NOCASE, p.id",
+            "seen": "p.seen DESC, p.last_seen DESC, c.title",
         }[where.sort]
-        sql = f"SELECT {self._PAPER_COLUMNS} FROM papers p"
+        sql = f"SELECT {self._PAPER_COLUMNS} FROM {self._PAPERS}"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         sql += f" ORDER BY {order}"
@@ -377,7 +399,7 @@ class Store:
 
     def paper_detail(self, paper_id: str) -> PaperDetail:
         row = self.conn.execute(
-            f"SELECT {self._PAPER_COLUMNS} FROM papers p WHERE p.id = ?", (paper_id,)
+            f"SELECT {self._PAPER_COLUMNS} FROM {self._PAPERS} WHERE p.id = ?", (paper_id,)
         ).fetchone()
         if row is None:
             raise NotFoundError(f"no paper with id {paper_id}")

@@ -1,0 +1,124 @@
+"""Ingest speed and memory on the real corpus in ../shared/corpus/.
+
+Prints one table: records/s (wall clock and CPU time) and peak memory for
+  - parse only (the dumps read and parsed, nothing stored),
+  - ingest of all 620 corpus dumps into a fresh library (one transaction per file),
+  - ingest of the same records pasted into one big dump (one transaction).
+Each scenario runs in its own process so peak RSS is its own. Compare rows of one run: the
+machines are shared and noisy.
+
+    python benchmarks/ingest.py [--corpus PATH] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def corpus_files(corpus: Path) -> list[Path]:
+    return sorted((corpus / "dumps").glob("*.txt")) + sorted((corpus / "trending").glob("*.txt"))
+
+
+def run_scenario(name: str, corpus: Path, workdir: Path) -> dict[str, float]:
+    """Runs in a child process: time one scenario and report its own peak RSS."""
+    from papertriage.ingest import ingest_paths
+    from papertriage.parse import read_dump
+    from papertriage.store import Store
+
+    files = corpus_files(corpus)
+    wall, cpu = time.perf_counter(), time.process_time()
+    if name == "parse":
+        records = sum(1 for path in files for _ in read_dump(path, 2025))
+    elif name == "ingest":
+        with Store(workdir / "files.db") as store:
+            records = ingest_paths(store, files).total("records")
+    else:
+        big = workdir / "big-2025.txt"
+        with big.open("w", encoding="utf-8") as out:
+            for path in files:
+                out.write(path.read_text(encoding="utf-8") + "\n\n")
+        wall, cpu = time.perf_counter(), time.process_time()
+        with Store(workdir / "big.db") as store:
+            records = ingest_paths(store, [big]).total("records")
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"records": records, "wall": wall, "cpu": cpu, "peak_mib": peak_kib / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per scenario; best is shown")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_scenario(args.child, args.corpus, args.workdir)))
+        return
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"papertriage ingest on {args.corpus}")
+    for column in (
+        "scenario",
+        "records",
+        "wall s",
+        "records/s",
+        "CPU s",
+        "records/CPU-s",
+        "peak MiB",
+    ):
+        table.add_column(column, justify="right" if column != "scenario" else "left")
+    labels = {
+        "parse": "parse only",
+        "ingest": f"ingest {len(corpus_files(args.corpus))} dumps",
+        "big": "ingest as one big dump",
+    }
+    for name, label in labels.items():
+        best: dict[str, float] | None = None
+        for _ in range(args.repeat):
+            with tempfile.TemporaryDirectory() as work:
+                done = subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--child",
+                        name,
+                        "--corpus",
+                        str(args.corpus),
+                        "--workdir",
+                        work,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+            result = json.loads(done.stdout)
+            if best is None or result["wall"] < best["wall"]:
+                best = result
+        assert best is not None
+        table.add_row(
+            label,
+            f"{best['records']:,.0f}",
+            f"{best['wall']:.2f}",
+            f"{best['records'] / best['wall']:,.0f}",
+            f"{best['cpu']:.2f}",
+            f"{best['records'] / best['cpu']:,.0f}",
+            f"{best['peak_mib']:.0f}",
+        )
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
