@@ -11,10 +11,9 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from . import __version__, render
+from . import __version__, library, render
 from .dates import parse_user_date
 from .errors import PapertriageError
-from .ingest import ingest_paths
 from .render import Format, error, progress_bar
 from .store import PaperFilter, SortKey, Store, resolve_db_path
 
@@ -43,6 +42,17 @@ DbOption = Annotated[
 FormatOption = Annotated[
     Format,
     typer.Option("--format", "-f", help="Output format: table for people, others for programs."),
+]
+TaxonomyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--taxonomy",
+        envvar="PAPERTRIAGE_TAXONOMY",
+        help="Taxonomy TOML overlaying the default [default: taxonomy.toml in the user config"
+        " directory, if there is one].",
+        show_default=False,
+        dir_okay=False,
+    ),
 ]
 SinceOption = Annotated[
     str | None,
@@ -117,16 +127,27 @@ def ingest(
             help="Year of the dumps' date lines [default: from file name/mtime].",
         ),
     ] = None,
+    taxonomy: TaxonomyOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Parse dumps and store their papers. Re-ingesting is harmless."""
-    with open_store(db, create=True) as store, progress_bar("Ingesting") as update:
-        report = ingest_paths(
-            store, paths, year, progress=lambda done, total, _result: update(done, total)
+    """Parse dumps, store their papers and tag the new ones. Re-ingesting is harmless."""
+    tax = library.resolve_taxonomy(taxonomy)
+    with (
+        open_store(db, create=True) as store,
+        progress_bar("Ingesting") as on_file,
+        progress_bar("Tagging") as on_tag,
+    ):
+        outcome = library.ingest(
+            store,
+            paths,
+            tax,
+            year,
+            on_file=lambda done, total, _result: on_file(done, total),
+            on_tag=on_tag,
         )
-    render.show_ingest_report(report, fmt)
-    if report.rejected:
+    render.show_ingest_report(outcome.report, fmt)
+    if outcome.report.rejected:
         raise typer.Exit(1)
 
 
@@ -141,24 +162,43 @@ def list_papers(
     seen_min: Annotated[
         int | None, typer.Option(min=1, help="Only papers seen in at least N dumps.")
     ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", "-t", help="Only papers with this tag (repeatable: all of them)."),
+    ] = None,
+    any_tag: Annotated[
+        list[str] | None, typer.Option("--any-tag", help="Only papers with any of these tags.")
+    ] = None,
+    untagged: Annotated[bool, typer.Option(help="Only papers with no tag at all.")] = False,
     limit: Annotated[int | None, typer.Option(min=0, help="Show at most N papers.")] = None,
     sort: Annotated[
         SortKey, typer.Option(help="Order: date (newest first), title, seen.")
     ] = "date",
+    taxonomy: TaxonomyOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """The library, newest first."""
+    """The library, newest first, filtered by date, dump, repetition and tags."""
+    tags, any_tags = tag or [], any_tag or []
+    if tags or any_tags:
+        library.check_tags(library.resolve_taxonomy(taxonomy), tags + any_tags)
     where = PaperFilter(
         since=_user_date(since),
         until=_user_date(until),
         source=_source_argument(source),
         seen_min=seen_min,
+        tags=tags,
+        any_tags=any_tags,
+        untagged=untagged,
         limit=limit,
         sort=sort,
     )
     with open_store(db) as store:
         papers = store.list_papers(where)
+        if (tags or any_tags or untagged) and library.tags_are_stale(
+            store, library.resolve_taxonomy(taxonomy)
+        ):
+            render.warn("tags were assigned with another taxonomy; run `papertriage retag`")
     render.show_papers(papers, fmt)
 
 
@@ -186,6 +226,110 @@ def stats(
     with open_store(db) as store:
         summary = store.stats(top=top)
     render.show_stats(summary, fmt)
+
+
+tags_app = typer.Typer(
+    help="The topic tags: list them, explain a paper's tags, measure the tagger.",
+    no_args_is_help=False,
+    rich_markup_mode=None,
+)
+app.add_typer(tags_app, name="tags")
+
+
+@tags_app.callback(invoke_without_command=True)
+@handles_errors
+def tags_overview(
+    ctx: typer.Context,
+    taxonomy: TaxonomyOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Every tag with its description and how many papers have it."""
+    if ctx.invoked_subcommand is not None:
+        return
+    tax = library.resolve_taxonomy(taxonomy)
+    path = resolve_db_path(db)
+    counts: dict[str, tuple[int, int]] = {}
+    if path.exists():
+        with open_store(db) as store:
+            counts = store.tag_counts()
+    render.show_tags(tax, counts, fmt)
+
+
+@tags_app.command("explain")
+@handles_errors
+def tags_explain(
+    paper: Annotated[str, typer.Argument(help="Paper id or a unique prefix of one.")],
+    taxonomy: TaxonomyOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Which rules fired for each tag of a paper, with their scores."""
+    tax = library.resolve_taxonomy(taxonomy)
+    with open_store(db) as store:
+        explanation = library.explain(store, tax, store.resolve_id(paper))
+    render.show_explanation(explanation, fmt)
+
+
+@tags_app.command("eval")
+@handles_errors
+def tags_eval(
+    gold: Annotated[
+        Path,
+        typer.Argument(
+            help='Gold labels: JSON lines {"title": ..., "tags": [...]}.', dir_okay=False
+        ),
+    ],
+    misses: Annotated[int, typer.Option(min=0, help="How many of the worst misses to show.")] = 10,
+    taxonomy: TaxonomyOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Compare the tagger with gold labels for papers in the library."""
+    tax = library.resolve_taxonomy(taxonomy)
+    with open_store(db) as store:
+        report = library.evaluate_gold(store, tax, gold)
+    render.show_evaluation(report, fmt, misses)
+
+
+@app.command()
+@handles_errors
+def retag(
+    taxonomy: TaxonomyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Tag the whole library again, e.g. after changing the taxonomy. Your own tags stay."""
+    tax = library.resolve_taxonomy(taxonomy)
+    with open_store(db) as store, progress_bar("Tagging") as update:
+        count = library.tag_pending(store, tax, everything=True, progress=update)
+        counts = store.tag_counts()
+    render.info(f"retagged {count} papers")
+    render.show_tags(tax, counts, Format.table)
+
+
+@app.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": False},
+)
+@handles_errors
+def tag(
+    paper: Annotated[str, typer.Argument(help="Paper id or a unique prefix of one.")],
+    changes: Annotated[
+        list[str],
+        typer.Argument(
+            help="+TAG adds a tag, -TAG removes it, =TAG leaves it to the rules again.",
+            metavar="+TAG|-TAG|=TAG...",
+        ),
+    ],
+    taxonomy: TaxonomyOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Decide a paper's tags yourself; your decision beats the tagger and survives retag."""
+    tax = library.resolve_taxonomy(taxonomy)
+    with open_store(db) as store:
+        paper_id = store.resolve_id(paper)
+        result = library.decide_tags(store, tax, paper_id, changes)
+    render.show_paper_tags(paper_id, result, fmt)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -46,9 +46,12 @@ class Paper(BaseModel):
     first_seen: dt.date | None
     last_seen: dt.date | None
     sources: list[str]
+    tags: list[str] = []
 
 
 class PaperDetail(Paper):
     """A paper with every sighting, for `show`."""
 
     sightings: list[Sighting]
+    tag_origins: dict[str, str] = {}
+    """Where each tag came from: `rule` (the tagger) or `user`."""

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -64,6 +64,33 @@ CREATE INDEX sightings_paper ON sightings(paper_id);
 CREATE INDEX sightings_key ON sightings(key);
 """
 
+# Tags: what the rules assign is derived data (recomputed by retag, dropped with its paper);
+# what the user decided is kept on its own, keyed by the stable paper id, and never cascades.
+_V2 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+ALTER TABLE papers ADD COLUMN tagged_with TEXT;
+CREATE INDEX papers_tagged_with ON papers(tagged_with);
+CREATE TABLE paper_tags (
+    paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (paper_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX paper_tags_tag ON paper_tags(tag);
+CREATE TABLE tag_decisions (
+    paper_id TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    assigned INTEGER NOT NULL CHECK (assigned IN (0, 1)),
+    decided_at TEXT NOT NULL,
+    PRIMARY KEY (paper_id, tag)
+) WITHOUT ROWID;
+CREATE VIEW effective_tags (paper_id, tag, origin) AS
+    SELECT t.paper_id, t.tag, 'rule' FROM paper_tags t
+    WHERE NOT EXISTS (
+        SELECT 1 FROM tag_decisions d WHERE d.paper_id = t.paper_id AND d.tag = t.tag)
+    UNION ALL
+    SELECT d.paper_id, d.tag, 'user' FROM tag_decisions d WHERE d.assigned = 1;
+"""
+
 Migration = Callable[[sqlite3.Connection], None]
 
 
@@ -84,7 +111,7 @@ def _script(sql: str) -> Migration:
 
 
 # MIGRATIONS[i] upgrades a library from schema version i to i + 1. Only ever append.
-MIGRATIONS: list[Migration] = [_script(_V1)]
+MIGRATIONS: list[Migration] = [_script(_V1), _script(_V2)]
 
 
 def default_db_path() -> Path:
@@ -116,6 +143,11 @@ class PaperFilter(BaseModel):
     until: dt.date | None = None
     source: str | None = None
     seen_min: int | None = None
+    tags: list[str] = []
+    """Papers with every one of these tags."""
+    any_tags: list[str] = []
+    """Papers with at least one of these tags."""
+    untagged: bool = False
     limit: int | None = None
     sort: SortKey = "date"
 
@@ -300,7 +332,9 @@ class Store:
               last_seen = CASE WHEN last_seen IS NULL OR excluded.last_seen > last_seen
                           THEN coalesce(excluded.last_seen, last_seen) ELSE last_seen END,
               sighting_id = CASE WHEN excluded.last_seen >= last_seen OR last_seen IS NULL
-                            THEN excluded.sighting_id ELSE sighting_id END
+                            THEN excluded.sighting_id ELSE sighting_id END,
+              tagged_with = CASE WHEN excluded.last_seen >= last_seen OR last_seen IS NULL
+                            THEN NULL ELSE tagged_with END
             """,
             ((r[9], r[0], r[5], r[5], created) for r in rows),
         )
@@ -322,7 +356,8 @@ class Store:
               first_seen = (SELECT min(date) FROM sightings g WHERE g.paper_id = papers.id),
               last_seen = (SELECT max(date) FROM sightings g WHERE g.paper_id = papers.id),
               sighting_id = (SELECT id FROM sightings g WHERE g.paper_id = papers.id
-                             ORDER BY g.date IS NULL, g.date DESC, g.id DESC LIMIT 1)
+                             ORDER BY g.date IS NULL, g.date DESC, g.id DESC LIMIT 1),
+              tagged_with = NULL
             WHERE id IN (SELECT id FROM temp.touched)
             """
         )
@@ -346,6 +381,7 @@ class Store:
 
     def _paper(self, row: sqlite3.Row) -> Paper:
         names = row["sources"].split("\x1f") if row["sources"] else []
+        tags = row["tags"].split("\x1f") if row["tags"] else []
         return Paper(
             id=row["id"],
             title=row["title"],
@@ -354,13 +390,16 @@ class Store:
             first_seen=_date(row["first_seen"]),
             last_seen=_date(row["last_seen"]),
             sources=names,
+            tags=tags,
         )
 
     _PAPER_COLUMNS = """
         p.id, c.title, c.abstract, p.seen, p.first_seen, p.last_seen,
         (SELECT group_concat(name, char(31)) FROM (
             SELECT DISTINCT s.name FROM sightings g JOIN sources s ON s.id = g.source_id
-            WHERE g.paper_id = p.id ORDER BY s.name)) AS sources
+            WHERE g.paper_id = p.id ORDER BY s.name)) AS sources,
+        (SELECT group_concat(tag, char(31)) FROM (
+            SELECT tag FROM effective_tags e WHERE e.paper_id = p.id ORDER BY tag)) AS tags
     """
 
     _PAPERS = "papers p JOIN sightings c ON c.id = p.sighting_id"
@@ -383,6 +422,20 @@ class Store:
                 " WHERE g.paper_id = p.id AND (s.path = ? OR s.name = ?))"
             )
             params += [where.source, where.source]
+        for tag in where.tags:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM effective_tags e WHERE e.paper_id = p.id AND e.tag = ?)"
+            )
+            params.append(tag)
+        if where.any_tags:
+            marks = ", ".join("?" * len(where.any_tags))
+            clauses.append(
+                "EXISTS (SELECT 1 FROM effective_tags e WHERE e.paper_id = p.id"
+                f" AND e.tag IN ({marks}))"
+            )
+            params += where.any_tags
+        if where.untagged:
+            clauses.append("NOT EXISTS (SELECT 1 FROM effective_tags e WHERE e.paper_id = p.id)")
         order = {
             "date": "p.last_seen IS NULL, p.last_seen DESC, p.seen DESC, c.title",
             "title": "c.title COLLATE NOCASE, p.id",
@@ -419,7 +472,11 @@ class Store:
                 (paper_id,),
             )
         ]
-        return PaperDetail(**self._paper(row).model_dump(), sightings=sightings)
+        return PaperDetail(
+            **self._paper(row).model_dump(),
+            sightings=sightings,
+            tag_origins=self.paper_tags(paper_id),
+        )
 
     def stats(self, top: int = 10) -> Stats:
         conn = self.conn
@@ -438,3 +495,116 @@ class Store:
             repeated=repeated or 0,
             most_seen=most,
         )
+
+    # --- tags ----------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def papers_to_tag(
+        self, fingerprint: str | None, limit: int, after: str = ""
+    ) -> list[tuple[str, str, str]]:
+        """(id, title, abstract) of papers not tagged with this taxonomy, by id after `after`.
+
+        With fingerprint None, every paper: a full retag.
+        """
+        sql = (
+            "SELECT p.id, c.title, c.abstract FROM papers p JOIN sightings c"
+            " ON c.id = p.sighting_id WHERE p.id > ?"
+        )
+        params: list[Any] = [after]
+        if fingerprint is not None:
+            sql += " AND (p.tagged_with IS NULL OR p.tagged_with != ?)"
+            params.append(fingerprint)
+        sql += " ORDER BY p.id LIMIT ?"
+        params.append(limit)
+        return [(r[0], r[1], r[2]) for r in self.conn.execute(sql, params)]
+
+    def count_papers_to_tag(self, fingerprint: str | None) -> int:
+        if fingerprint is None:
+            return int(self.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
+        row = self.conn.execute(
+            "SELECT count(*) FROM papers WHERE tagged_with IS NULL OR tagged_with != ?",
+            (fingerprint,),
+        ).fetchone()
+        return int(row[0])
+
+    def set_rule_tags(self, fingerprint: str, tagged: Sequence[tuple[str, Sequence[str]]]) -> None:
+        """Replace the rule-assigned tags of these papers and mark them tagged."""
+        conn = self.conn
+        ids = [(paper,) for paper, _ in tagged]
+        conn.executemany("DELETE FROM paper_tags WHERE paper_id = ?", ids)
+        conn.executemany(
+            "INSERT INTO paper_tags (paper_id, tag) VALUES (?, ?)",
+            [(paper, tag) for paper, tags in tagged for tag in tags],
+        )
+        conn.executemany(
+            "UPDATE papers SET tagged_with = ? WHERE id = ?",
+            [(fingerprint, paper) for paper, _ in tagged],
+        )
+
+    def tag_counts(self) -> dict[str, tuple[int, int]]:
+        """Per tag: (papers with it, of which by the user's decision)."""
+        rows = self.conn.execute(
+            "SELECT tag, count(*), sum(origin = 'user') FROM effective_tags e"
+            " WHERE EXISTS (SELECT 1 FROM papers p WHERE p.id = e.paper_id) GROUP BY tag"
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def paper_tags(self, paper_id: str) -> dict[str, str]:
+        """Effective tags of a paper with where each came from (`rule` or `user`)."""
+        rows = self.conn.execute(
+            "SELECT tag, origin FROM effective_tags WHERE paper_id = ? ORDER BY tag", (paper_id,)
+        )
+        return {row[0]: row[1] for row in rows}
+
+    def tag_decisions(self, paper_id: str) -> dict[str, bool]:
+        rows = self.conn.execute(
+            "SELECT tag, assigned FROM tag_decisions WHERE paper_id = ?", (paper_id,)
+        )
+        return {row[0]: bool(row[1]) for row in rows}
+
+    def decide_tags(self, paper_id: str, decisions: Mapping[str, bool | None]) -> None:
+        """Record the user's tag decisions: True adds, False removes, None defers to the rules."""
+        now = now_iso()
+        for tag, assigned in decisions.items():
+            if assigned is None:
+                self.conn.execute(
+                    "DELETE FROM tag_decisions WHERE paper_id = ? AND tag = ?", (paper_id, tag)
+                )
+            else:
+                self.conn.execute(
+                    "INSERT INTO tag_decisions (paper_id, tag, assigned, decided_at)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT (paper_id, tag) DO UPDATE SET"
+                    " assigned = excluded.assigned, decided_at = excluded.decided_at",
+                    (paper_id, tag, int(assigned), now),
+                )
+
+    def papers_by_key(self, keys: Iterable[str]) -> dict[str, str]:
+        """Paper ids of sightings with these title keys (for matching gold labels by title)."""
+        found: dict[str, str] = {}
+        for key in keys:
+            row = self.conn.execute(
+                "SELECT paper_id FROM sightings WHERE key = ? LIMIT 1", (key,)
+            ).fetchone()
+            if row:
+                found[key] = row[0]
+        return found
+
+    def paper_text(self, paper_id: str) -> tuple[str, str]:
+        row = self.conn.execute(
+            "SELECT c.title, c.abstract FROM papers p JOIN sightings c ON c.id = p.sighting_id"
+            " WHERE p.id = ?",
+            (paper_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no paper with id {paper_id}")
+        return row[0], row[1]

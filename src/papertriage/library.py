@@ -1,0 +1,158 @@
+"""Operations on a whole library that combine the store with tagging (and dedupe).
+
+The CLI calls these; each write is its own short transaction, and anything left undone by an
+interrupted run (papers not yet tagged with the current taxonomy) is picked up by the next one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from .errors import UsageError
+from .ingest import FileResult, IngestReport, ingest_paths
+from .normalize import title_key
+from .store import Store
+from .tagging import (
+    EvalReport,
+    TagScore,
+    Taxonomy,
+    evaluate,
+    load_gold,
+    load_taxonomy,
+    score_paper,
+    tag_paper,
+)
+
+Progress = Callable[[int, int], None]
+_TAG_BATCH = 1000
+TAXONOMY_META = "taxonomy"
+
+
+def user_taxonomy_path() -> Path:
+    """Where a user's own taxonomy.toml is looked for when --taxonomy is not given."""
+    from platformdirs import user_config_path
+
+    return user_config_path("papertriage", appauthor=False) / "taxonomy.toml"
+
+
+def resolve_taxonomy(option: Path | None) -> Taxonomy:
+    """--taxonomy, else $PAPERTRIAGE_TAXONOMY, else the user's taxonomy.toml, else the default."""
+    if option is None and os.environ.get("PAPERTRIAGE_TAXONOMY"):
+        option = Path(os.environ["PAPERTRIAGE_TAXONOMY"])
+    if option is None:
+        candidate = user_taxonomy_path()
+        option = candidate if candidate.is_file() else None
+    return load_taxonomy(option)
+
+
+def check_tags(taxonomy: Taxonomy, names: Sequence[str]) -> None:
+    """Refuse tag names the taxonomy does not know, suggesting the closest one."""
+    from rapidfuzz import process
+
+    for name in names:
+        if name not in taxonomy.tags:
+            best = process.extractOne(name, list(taxonomy.tags), score_cutoff=60)
+            hint = f"; did you mean {best[0]}?" if best else ""
+            raise UsageError(f"unknown tag {name!r}{hint} (see `papertriage tags`)")
+
+
+def tag_pending(
+    store: Store, taxonomy: Taxonomy, *, everything: bool = False, progress: Progress | None = None
+) -> int:
+    """Tag every paper not yet tagged with this taxonomy (or every paper); return how many."""
+    fingerprint = taxonomy.fingerprint()
+    wanted = None if everything else fingerprint
+    total = store.count_papers_to_tag(wanted)
+    done = 0
+    after = ""
+    while rows := store.papers_to_tag(wanted, _TAG_BATCH, after):
+        tagged = [(paper, tag_paper(taxonomy, title, abstract)) for paper, title, abstract in rows]
+        with store.atomic():
+            store.set_rule_tags(fingerprint, tagged)
+        after = rows[-1][0]
+        done += len(rows)
+        if progress is not None:
+            progress(done, total)
+    with store.atomic():
+        store.set_meta(TAXONOMY_META, fingerprint)
+    return done
+
+
+def tags_are_stale(store: Store, taxonomy: Taxonomy) -> bool:
+    """True when the library's rule tags were assigned with another taxonomy."""
+    used = store.get_meta(TAXONOMY_META)
+    return used is not None and used != taxonomy.fingerprint()
+
+
+class IngestOutcome(BaseModel):
+    report: IngestReport
+    tagged: int
+
+
+def ingest(
+    store: Store,
+    paths: Sequence[Path],
+    taxonomy: Taxonomy,
+    year: int | None = None,
+    on_file: Callable[[int, int, FileResult], None] | None = None,
+    on_tag: Progress | None = None,
+) -> IngestOutcome:
+    """Ingest dumps, then tag what is new or changed."""
+    report = ingest_paths(store, paths, year, on_file)
+    tagged = tag_pending(store, taxonomy, progress=on_tag)
+    return IngestOutcome(report=report, tagged=tagged)
+
+
+class TagExplanation(BaseModel):
+    """Why a paper has the tags it has: the rules' scores and the user's decisions."""
+
+    paper_id: str
+    title: str
+    scores: list[TagScore]
+    decisions: dict[str, bool]
+    tags: dict[str, str]
+    """The effective tags with their origin (`rule` or `user`)."""
+
+
+def explain(store: Store, taxonomy: Taxonomy, paper_id: str) -> TagExplanation:
+    title, abstract = store.paper_text(paper_id)
+    return TagExplanation(
+        paper_id=paper_id,
+        title=title,
+        scores=score_paper(taxonomy, title, abstract),
+        decisions=store.tag_decisions(paper_id),
+        tags=store.paper_tags(paper_id),
+    )
+
+
+def evaluate_gold(store: Store, taxonomy: Taxonomy, gold_path: Path) -> EvalReport:
+    """The tagger's rules (not the user's decisions) against gold labels, matched by title."""
+    gold = load_gold(gold_path)
+    keys = {title_key(item.title) for item in gold}
+    predicted: dict[str, list[str]] = {}
+    for key, paper in store.papers_by_key(keys).items():
+        title, abstract = store.paper_text(paper)
+        predicted[key] = tag_paper(taxonomy, title, abstract)
+    return evaluate(predicted, gold, tag_order=list(taxonomy.tags))
+
+
+def decide_tags(
+    store: Store, taxonomy: Taxonomy, paper_id: str, changes: Sequence[str]
+) -> dict[str, str]:
+    """Apply `+tag` (add), `-tag` (remove) and `=tag` (back to the rules); return the result."""
+    decisions: dict[str, bool | None] = {}
+    for change in changes:
+        sign, name = change[:1], change[1:]
+        if sign not in "+-=" or not name:
+            raise UsageError(
+                f"{change!r}: write +TAG to add, -TAG to remove, =TAG to leave it to the rules"
+            )
+        decisions[name] = {"+": True, "-": False, "=": None}[sign]
+    check_tags(taxonomy, list(decisions))
+    with store.atomic():
+        store.decide_tags(paper_id, decisions)
+    return store.paper_tags(paper_id)
