@@ -1,6 +1,30 @@
 """How well papertriage finds duplicate papers, measured on real titles and abstracts.
 
-RESULTS
+## Results (seed 20240527, default `--size 6000`; 2-core shared machine)
+
+9,823 records (real papers, injected variants, mined + synthetic hard negatives, the 249
+variants.jsonl pairs), 7,458 distinct title keys, 5,054 true duplicate pairs:
+
+| method | precision | recall | F1 | seconds |
+| --- | --- | --- | --- | --- |
+| papertriage (defaults) | 1.0000 | 0.9984 | 0.9992 | 1.8 |
+| exact normalised title | 1.0000 | 0.6401 | 0.7806 | 0.0 |
+| rapidfuzz ratio >= 90 (all pairs) | 0.8933 | 0.9408 | 0.9164 | 4.0 |
+
+Seeds 1 and 2 at `--size 9000`: precision 1.0000, recall 0.9976 / 0.9965. The remaining misses
+are by design: a revised title whose abstract is missing goes to review, not to a merge.
+
+Defaults (`DedupeConfig`): titles are rapidfuzz `ratio` of folded titles; abstracts are the
+share of the shorter abstract's word triples found in the other.
+- typo-only difference (<= 1 letter per 30, max 2, no number touched) and title >= 90
+  (`sure_title`): merge without reading abstracts (titles under 30 letters never qualify);
+- abstracts >= 60% alike (`abstract_same`) and title >= 55 (`candidate_title`): merge;
+- abstracts < 20% alike (`abstract_conflict`): never merge; review if title >= 90 (`merge_title`);
+- numbers changed (`Qwen2.5`/`Qwen3`, `Part I`/`II`, `v1`/`v2`): never merge, review if
+  title >= 70 (`review_title`); a number only dropped merges on the same abstract;
+- otherwise title >= 70: review. Clusters of 3+ need every pair >= 75 (`cluster_title`) or a
+  merge on its own. Blocking: 4 rarest shared title words (`block_words`), words in > 3000
+  entries skipped (`max_block`); recall vs all pairs on the 9,877 real papers: 100% (51/51).
 
 Usage: `python benchmarks/dedupe_quality.py [--seed N] [--size N] [--sweep]`
 """

@@ -53,7 +53,7 @@ class DedupeConfig(BaseModel):
     merge_title: float = Field(default=90.0, ge=0, le=100)
     """Typo-alike titles this alike merge unless the abstracts differ; with conflicting abstracts,
     titles this alike are still proposed for review."""
-    sure_title: float = Field(default=95.0, ge=0, le=100)
+    sure_title: float = Field(default=90.0, ge=0, le=100)
     """Titles this alike that differ only by a typo merge without looking at the abstracts."""
     max_typos: int = Field(default=2, ge=0)
     """Letters two titles may differ by to count as a typo (one per 30 letters, at least one)."""
@@ -69,7 +69,7 @@ class DedupeConfig(BaseModel):
     """Shorter abstracts (a comment, a stub) say nothing either way."""
     cluster_title: float = Field(default=75.0, ge=0, le=100)
     """In a cluster of three or more, two members below this must also merge on their own."""
-    block_words: int = Field(default=3, ge=1)
+    block_words: int = Field(default=4, ge=1)
     """How many of its rarest title words file an entry into blocks."""
     max_block: int = Field(default=3000, ge=2)
     """Words shared by more entries than this are too common to block on."""
@@ -109,6 +109,7 @@ class DedupeResult(BaseModel):
 
 _WORD = re.compile(r"[^\W_]+")
 _DIGITS = re.compile(r"\d+")
+_DIGIT_WORD = re.compile(r"\S*\d\S*")
 _ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii", "xiii"})
 _SERIES = frozenset({"part", "vol", "volume", "book", "chapter", "phase", "stage", "level"})
 
@@ -130,7 +131,7 @@ def series_markers(key: str) -> tuple[str, ...]:
 def abstract_shingles(abstract: str) -> frozenset[int]:
     """Hashed word triples of an abstract, insensitive to case, markup, wrapping and punctuation."""
     words = _WORD.findall(strip_markup(abstract).casefold())
-    return frozenset(hash(triple) for triple in zip(words, words[1:], words[2:], strict=False))
+    return frozenset(map(hash, zip(words, words[1:], words[2:], strict=False)))
 
 
 def abstract_similarity(a: frozenset[int], b: frozenset[int], min_words: int) -> float | None:
@@ -187,8 +188,8 @@ def _judge(
     Titles decide alone only when they differ by a typo; otherwise the abstracts decide, and
     titles alone can at most propose the pair for review.
     """
-    typo = x.markers == y.markers and _typo_only(x, y, config)
-    if typo and title >= config.sure_title:
+    typo = x.markers == y.markers and _typo_only(x, y, config, 1)
+    if typo and title >= config.sure_title and _typo_only(x, y, config, 0):
         return "merge", None, f"titles differ by a typo ({title:.0f}% alike)"
     abstract = abstract_similarity(x.shingles, y.shingles, config.min_abstract_words)
     conflict = abstract is not None and abstract < config.abstract_conflict
@@ -213,28 +214,29 @@ def _judge(
         return "review", abstract, "titles alike but their numbers differ (version or part?)"
     if same:
         return "merge", abstract, f"same abstract ({abstract:.0f}%), titles {title:.0f}% alike"
-    if typo and title >= config.merge_title:
+    if typo and title >= config.merge_title and (abstract or _typo_only(x, y, config, 0)):
         return "merge", abstract, f"titles differ by a typo ({title:.0f}% alike)"
     if title >= config.review_title:
         return "review", abstract, f"titles {title:.0f}% alike, abstracts do not settle it"
     return None
 
 
-def _typo_only(x: _Features, y: _Features, config: DedupeConfig) -> bool:
+def _typo_only(x: _Features, y: _Features, config: DedupeConfig, least: int) -> bool:
     """True when two titles differ by at most a few letters (spaces ignored), none in a number.
+
+    One letter per 30 is allowed, up to `max_typos` and at least `least`: with `least=0` a short
+    title (`A Survey of MoMa` / `MoA`) never counts as a typo.
 
     Different papers with near-equal titles differ by a word (`Nemotron 3 Ultra` / `Super`,
     `Qwen3-VL` / `Qwen3`) or a suffix to a number (`GPT-4o` / `GPT-4`); a typo does not.
     """
-    if [w for w in x.key.split() if _has_digit(w)] != [w for w in y.key.split() if _has_digit(w)]:
+    if _DIGIT_WORD.findall(x.key) != _DIGIT_WORD.findall(y.key):
         return False
     a, b = x.key.replace(" ", ""), y.key.replace(" ", "")
-    allowed = max(1, min(config.max_typos, min(len(a), len(b)) // 30))
+    allowed = max(least, min(config.max_typos, min(len(a), len(b)) // 30))
+    if allowed == 0:
+        return a == b
     return OSA.distance(a, b, score_cutoff=allowed) <= allowed
-
-
-def _has_digit(word: str) -> bool:
-    return any(ch.isdigit() for ch in word)
 
 
 def _numbers_dropped(x: _Features, y: _Features) -> bool:

@@ -1,0 +1,212 @@
+"""The deduper on the hard cases of issue 3, on real corpus text where it matters."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from papertriage.dedupe import (
+    DedupeConfig,
+    Entry,
+    candidate_pairs,
+    find_duplicates,
+    score_pair,
+)
+from papertriage.normalize import fold, paper_id
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+@cache
+def corpus(name: str) -> list[dict[str, Any]]:
+    with (CORPUS / name).open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]
+
+
+def entry(title: str, abstract: str = "") -> Entry:
+    return Entry(id=paper_id(fold(title)), title=title, abstract=abstract)
+
+
+def real(title: str) -> Entry:
+    """The corpus paper with exactly this title."""
+    paper = next(p for p in corpus("papers.jsonl") if p["title"] == title)
+    return entry(paper["title"], paper["abstract"])
+
+
+def abstract_of(index: int) -> str:
+    return str(corpus("papers.jsonl")[index]["abstract"])
+
+
+def merged(entries: list[Entry], **options: Any) -> list[list[str]]:
+    return [cluster.ids for cluster in find_duplicates(entries, **options).clusters]
+
+
+def test_every_variants_pair_merges() -> None:
+    for pair in corpus("variants.jsonl"):
+        a = entry(pair["title_a"], pair["abstract_a"])
+        b = entry(pair["title_b"], pair["abstract_b"])
+        if a.id != b.id:  # same key: already one entry
+            assert merged([a, b]) == [[a.id, b.id]], pair["arxiv_id"]
+
+
+def test_formula_lost_from_the_name_merges() -> None:
+    pair = next(p for p in corpus("variants.jsonl") if p["title_a"] != p["title_b"])
+    score = score_pair(entry(pair["title_a"], pair["abstract_a"]), entry(pair["title_b"], ""))
+    assert score is not None and score.decision == "merge"
+
+
+def test_the_real_corpus_has_no_duplicates() -> None:
+    papers = corpus("papers.jsonl")
+    result = find_duplicates([entry(p["title"], p["abstract"]) for p in papers])
+    assert result.clusters == []
+    assert all(pair.decision == "review" for pair in result.candidates)
+
+
+def test_papers_sharing_a_name_never_merge() -> None:
+    prisms = [
+        entry(p["title"], p["abstract"])
+        for p in corpus("papers.jsonl")
+        if fold(p["title"]).startswith("prism ")
+    ]
+    assert len(prisms) >= 9
+    assert merged(prisms) == []
+
+
+def test_versions_do_not_merge() -> None:
+    qwen = [real("Qwen2.5 Technical Report"), real("Qwen3 Technical Report")]
+    assert merged(qwen) == []
+    same_abstract = [
+        entry("Foo v1: A Model", abstract_of(5)),
+        entry("Foo v2: A Model", abstract_of(5)),
+    ]
+    assert merged(same_abstract) == []
+
+
+def test_parts_do_not_merge_even_with_one_abstract() -> None:
+    title = "Scaling Laws for Sparse Mixture of Experts Language Models"
+    parts = [entry(f"{title}, Part I", abstract_of(7)), entry(f"{title}, Part II", abstract_of(7))]
+    result = find_duplicates(parts)
+    assert result.clusters == []
+    assert [pair.decision for pair in result.candidates] == ["review"]
+
+
+def test_a_generic_short_title_does_not_pull_in_a_named_paper() -> None:
+    survey = entry("A Survey of Mamba", abstract_of(1))
+    mamba = entry(
+        "Mamba: Linear-Time Sequence Modeling with Selective State Spaces", abstract_of(2)
+    )
+    assert score_pair(survey, mamba) is None
+    assert find_duplicates([survey, mamba]) == find_duplicates([])
+
+
+def test_near_equal_titles_with_different_abstracts_are_only_proposed() -> None:
+    ultra = real(
+        "Nemotron 3 Ultra: Open, Efficient Mixture-of-Experts Hybrid Mamba-Transformer Model for "
+        "Agentic Reasoning"
+    )
+    superb = real(
+        "Nemotron 3 Super: Open, Efficient Mixture-of-Experts Hybrid Mamba-Transformer Model for "
+        "Agentic Reasoning"
+    )
+    result = find_duplicates([ultra, superb])
+    assert result.clusters == []
+    assert [pair.decision for pair in result.candidates] == ["review"]
+
+
+def test_a_revised_title_with_the_same_abstract_merges() -> None:
+    paper = corpus("papers.jsonl")[100]
+    revised = "Towards " + paper["title"].replace(" for ", " in ", 1) + " at Scale"
+    a, b = entry(paper["title"], paper["abstract"]), entry(revised, paper["abstract"][:600])
+    assert merged([a, b]) == [[a.id, b.id]]
+
+
+def test_a_typo_merges_without_the_abstract() -> None:
+    a = entry("Scaling Rectified Flow Transformers for High-Resolution Image Synthesis")
+    b = entry("Scaling Rectifed Flow Transformers for High-Resolution Image Synthesis")
+    score = score_pair(a, b)
+    assert score is not None and score.decision == "merge"
+    short = score_pair(entry("A Survey of MoMa"), entry("A Survey of MoA"))
+    assert short is None or short.decision == "review"
+
+
+def chain() -> tuple[Entry, Entry, Entry]:
+    """B is a typo of C; A is B revised (same abstract), unlike C in title and abstract."""
+    title = "Learning Transferable Visual Models From Natural Language Supervision"
+    a = entry("Contrastive Pretraining of Visual Models With Language Supervision", abstract_of(3))
+    b = entry(title, abstract_of(3))
+    c = entry(title.replace("Transferable", "Transferrable"), abstract_of(4))
+    return a, b, c
+
+
+def test_chaining_is_guarded() -> None:
+    a, b, c = chain()
+    assert score_pair(a, b) is not None and score_pair(a, b).decision == "merge"  # type: ignore[union-attr]
+    assert score_pair(b, c) is not None and score_pair(b, c).decision == "merge"  # type: ignore[union-attr]
+    assert score_pair(a, c) is None
+    result = find_duplicates([a, b, c])
+    assert [cluster.ids for cluster in result.clusters] == [[b.id, c.id]]
+    refused = [pair for pair in result.candidates if {pair.a, pair.b} == {a.id, b.id}]
+    assert refused and "chain" in refused[0].reason
+
+
+def test_distinct_pairs_are_never_merged_nor_proposed() -> None:
+    a, b, c = chain()
+    result = find_duplicates([a, b, c], distinct=[(c.id, b.id)])
+    assert [cluster.ids for cluster in result.clusters] == [[a.id, b.id]]
+    assert all({pair.a, pair.b} != {b.id, c.id} for pair in result.candidates)
+
+
+def test_incremental_only_looks_at_new_entries() -> None:
+    a, b, c = chain()
+    assert merged([a, b, c], new_ids=[a.id]) == [[a.id, b.id]]
+    assert merged([b, c], new_ids=[]) == []
+
+
+def test_cluster_keeps_entry_order_and_lowest_score() -> None:
+    paper = corpus("papers.jsonl")[200]
+    title = paper["title"]
+    variants = [entry(title, paper["abstract"]), entry(title + " Revisited", paper["abstract"])]
+    variants.insert(0, entry(title.replace(" ", "  ").lower() + "s", paper["abstract"]))
+    result = find_duplicates(variants)
+    assert [cluster.ids for cluster in result.clusters] == [[v.id for v in variants]]
+    cluster = result.clusters[0]
+    assert cluster.score == min(p.title_score for p in cluster.pairs) or cluster.score <= 100
+    assert all(pair.a < pair.b for pair in cluster.pairs)
+
+
+def test_output_is_deterministic_and_has_no_self_pairs() -> None:
+    papers = corpus("papers.jsonl")[:1500]
+    entries = [entry(p["title"], p["abstract"]) for p in papers]
+    entries += [entry(p["title"] + "s", p["abstract"]) for p in papers[::7]]
+    first, second = find_duplicates(entries), find_duplicates(entries)
+    assert first == second
+    pairs = [p for c in first.clusters for p in c.pairs] + first.candidates
+    assert all(pair.a < pair.b for pair in pairs)
+    assert score_pair(entries[0], entries[0]) is None
+
+
+def test_blocking_finds_what_all_pairs_finds() -> None:
+    papers = corpus("papers.jsonl")[:1200]
+    entries = [entry(p["title"], p["abstract"]) for p in papers]
+    entries += [entry("The " + p["title"].replace("e", "3", 1), p["abstract"]) for p in papers[::5]]
+    config = DedupeConfig()
+    exhaustive = candidate_pairs(entries, config, exhaustive=True)
+    blocked = candidate_pairs(entries, config)
+    assert len(exhaustive) > 200
+    assert set(exhaustive) <= set(blocked)
+
+
+titles = st.sampled_from([p["title"] for p in corpus("papers.jsonl")[:300]])
+
+
+@settings(max_examples=60, deadline=None)
+@given(titles, titles, st.sampled_from(["", "s", " v2", "Towards "]))
+def test_scores_are_symmetric(first: str, second: str, change: str) -> None:
+    a = entry(first, abstract_of(0))
+    b = entry(change + second if change == "Towards " else second + change, abstract_of(0))
+    assert score_pair(a, b) == score_pair(b, a)
