@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from papertriage.tagging import (
     tag_paper,
 )
 
-from .conftest import DUMPS, SHARED
+from .conftest import CORPUS, DUMPS, SHARED
 
 GOLD = SHARED / "gold" / "seed-tags.jsonl"
 TAGS = [
@@ -227,6 +228,45 @@ def test_anchor_prefilter_never_hides_a_match(text: str) -> None:
         compiled = re.compile(pattern)
         expected = any(compiled.match(prepared, i) for i in word_starts)
         assert (Rule(regex=pattern, weight=1).search(prepared) is not None) == expected
+
+
+PREFILTERED = [
+    r"(?:we )?prove that\b",
+    r"state[\s-]spaces?\b",
+    r"deep[\s-]?research",
+    r"(?:a|new) (?:[\w-]+ ){0,2}bench(?:mark)?\b",
+    r"x[\s-]rays?\b|mri\b",
+    r"(?<=\d[km] )samples\b",
+    r"s[ae]m\w*s\b",
+    r"(?:ab|ba)+\b",
+    r"\d+m\b",
+]
+PREFILTERED_TAXONOMIES = [small([{"regex": pattern, "weight": 3}]) for pattern in PREFILTERED]
+pieces = st.sampled_from(
+    ["we", "prove", "that", "state", "space", "spaces", "deep", "research", "a", "new", "bench",
+     "benchmark", "x", "rays", "mri", "5m", "1", "samples", "sam", "ab", "ba", "s", "é", "_",
+     "-", " ", ".", "(", "\u2013"]
+)  # fmt: skip
+
+
+@given(st.lists(pieces, max_size=20).map("".join))
+def test_word_prefilter_never_hides_a_match(text: str) -> None:
+    """tag_paper skips a rule when the text lacks the words its matches need; never wrongly."""
+    prepared = prepare_text(text)
+    for pattern, tax in zip(PREFILTERED, PREFILTERED_TAXONOMIES, strict=True):
+        expected = Rule(regex=pattern, weight=1).search(prepared) is not None
+        assert (tag_paper(tax, "", text) == ["ssm"]) == expected, pattern
+        assert (tag_paper(tax, text, "") == ["ssm"]) == expected, pattern
+
+
+@pytest.mark.skipif(not (CORPUS / "papers.jsonl").exists(), reason="needs ../shared/corpus")
+def test_fast_path_equals_explanations_on_real_papers() -> None:
+    tax = default_taxonomy()
+    lines = (CORPUS / "papers.jsonl").read_text("utf-8").splitlines()[::40]
+    for paper in map(json.loads, lines):
+        title, abstract = paper["title"], paper["abstract"]
+        explained = [score.tag for score in score_paper(tax, title, abstract) if score.assigned]
+        assert tag_paper(tax, title, abstract) == explained, title
 
 
 # --- evaluation ----------------------------------------------------------------------------

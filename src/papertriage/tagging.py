@@ -10,6 +10,7 @@ assigned tag assigns the tags it `implies`. No I/O here except reading taxonomy 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import re
 import tomllib
@@ -27,6 +28,10 @@ FieldName = Literal["title", "abstract"]
 
 # Bump when the scoring itself changes, so stores that saved an older fingerprint retag.
 ENGINE_VERSION = 1
+
+# The regex parser of the standard library, used only to read what a rule's matches start with;
+# any pattern it cannot read is simply never skipped (see `_leads`).
+_sre_parser: Any = importlib.import_module("re._parser")
 
 # Unicode dashes become ASCII hyphens so that one `-` in a rule covers them all.
 _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"))
@@ -153,14 +158,151 @@ def _regex_anchors(pattern: str) -> Anchors:
     return anchors
 
 
+class _WordOnly(dict[int, int]):
+    """`str.translate` table: word characters stay, every other character becomes a space."""
+
+    def __missing__(self, code: int) -> int:
+        char = chr(code)
+        value = code if _is_word_char(char) else 32
+        self[code] = value
+        return value
+
+
+_WORD_ONLY = _WordOnly()
+
+# What a rule's matches need, as alternatives: each is the words that every match of that
+# alternative contains exactly, and the prefixes that some of its words start with.
+Needs = tuple[tuple[frozenset[str], frozenset[str]], ...]
+_MAX_ALTERNATIVES = 64
+
+
+class _Gap:
+    """Any number (0 or more) of further repetitions of `body`, in a node list."""
+
+    __slots__ = ("body",)
+
+    def __init__(self, body: list[Any]) -> None:
+        self.body = body
+
+
+# A walk through a pattern: the word read so far (None: not known to have started at a word
+# start), and the (word, exact) requirements collected before it.
+_State = tuple[str | None, tuple[tuple[str, bool], ...]]
+
+
+def _class_kind(items: list[tuple[Any, Any]]) -> str | list[str]:
+    """A character class as `"break"` (only non-word characters), a few word letters, or `"?"`."""
+    letters: list[str] = []
+    breaks = 0
+    for op, value in items:
+        if op is _sre_parser.LITERAL and _is_word_char(chr(value)):
+            letters.append(chr(value))
+        elif op is _sre_parser.LITERAL or (
+            op is _sre_parser.CATEGORY
+            and value in (_sre_parser.CATEGORY_SPACE, _sre_parser.CATEGORY_NOT_WORD)
+        ):
+            breaks += 1
+        else:
+            return "?"
+    if letters and breaks:
+        return "?"
+    if breaks:
+        return "break"
+    return letters if len(letters) <= 4 else "?"
+
+
+def _close(state: _State, exact: bool, after: str | None) -> _State:
+    """End the current word (as an exact word or a prefix) and move to position `after`."""
+    word, needs = state
+    return (after, (*needs, (word, exact)) if word else needs)
+
+
+def _walk(nodes: list[Any], state: _State) -> set[_State]:
+    """Every state in which a match of `nodes`, entered in `state`, can end (a superset)."""
+    if not nodes:
+        return {state}
+    node, rest = nodes[0], nodes[1:]
+    word, _ = state
+    if isinstance(node, _Gap):
+        if word is not None and all(end == word for end, _ in _walk(node.body, (word, ()))):
+            return _walk(rest, state)  # every repetition ends where it began (a word start)
+        return _walk(rest, _close(state, False, None))
+    op, value = node
+    alternatives: list[list[Any]]
+    if op is _sre_parser.LITERAL:
+        char = chr(value)
+        if _is_word_char(char):
+            return _walk(rest, (word + char if word is not None else None, state[1]))
+        return _walk(rest, _close(state, True, ""))
+    if op is _sre_parser.AT and value is _sre_parser.AT_BOUNDARY:
+        return _walk(rest, _close(state, True, None) if word else state)
+    if op in (_sre_parser.AT, _sre_parser.ASSERT, _sre_parser.ASSERT_NOT):
+        return _walk(rest, state)  # consumes nothing; dropping the condition is safe
+    if op is _sre_parser.IN:
+        kind = _class_kind(list(value))
+        if kind == "break":
+            return _walk(rest, _close(state, True, ""))
+        if kind == "?":
+            return _walk(rest, _close(state, False, None))
+        alternatives = [[(_sre_parser.LITERAL, ord(letter)), *rest] for letter in kind]
+    elif op is _sre_parser.SUBPATTERN:
+        _, add_flags, del_flags, body = value
+        if add_flags or del_flags:
+            return _walk(rest, _close(state, False, None))
+        alternatives = [[*body, *rest]]
+    elif op is _sre_parser.BRANCH:
+        alternatives = [[*branch, *rest] for branch in value[1]]
+    elif op in (_sre_parser.MAX_REPEAT, _sre_parser.MIN_REPEAT, _sre_parser.POSSESSIVE_REPEAT):
+        low, high, body = value
+        body = list(body)
+        more = [] if high == 1 else [_Gap(body)]
+        alternatives = [[*body, *more, *rest]] + ([rest] if low == 0 else [])
+    else:
+        return _walk(rest, _close(state, False, None))
+    ends: set[_State] = set()
+    for alternative in alternatives:
+        ends |= _walk(alternative, state)
+        if len(ends) > _MAX_ALTERNATIVES:
+            raise _TooComplex
+    return ends
+
+
+class _TooComplex(Exception):
+    """A pattern with too many alternatives to be worth prefiltering."""
+
+
+def _needs(source: str) -> Needs | None:
+    """What every match of the regex `source` needs in a text, or None when nothing is known."""
+    try:
+        parsed = _sre_parser.parse(source)
+        if parsed.state.flags & ~(re.UNICODE | re.VERBOSE):
+            return None
+        ends = _walk(list(parsed), ("", ()))
+    except Exception:  # too complex, or another Python's parser: prefilter nothing, stay exact
+        return None
+    alternatives = set()
+    for end in ends:
+        _, needs = _close(end, False, None)
+        if not needs:
+            return None
+        alternatives.add(
+            (
+                frozenset(word for word, exact in needs if exact),
+                frozenset(word for word, exact in needs if not exact),
+            )
+        )
+    return tuple(sorted(alternatives, key=lambda need: (sorted(need[0]), sorted(need[1]))))
+
+
 class _Matcher:
     """A compiled rule: a plain object, as the fast path calls it ~100 times a paper."""
 
-    __slots__ = ("anchors", "regex")
+    __slots__ = ("anchors", "needs", "regex")
 
-    def __init__(self, regex: re.Pattern[str], anchors: Anchors) -> None:
+    def __init__(self, regex: re.Pattern[str], anchors: Anchors, needs: Needs | None) -> None:
         self.regex = regex
         self.anchors = tuple(anchors) if anchors is not None else ()
+        self.needs = needs
 
     def search(self, text: str) -> str | None:
         """The first match in `text` (prepared) that starts a word, or None."""
@@ -222,7 +364,8 @@ class Rule(BaseModel):
             raise ValueError(f"regex: not a valid regular expression ({exc})") from None
         if compiled.search(""):
             raise ValueError("regex: matches the empty text, so it would match every paper")
-        self._matcher = _Matcher(compiled, None if compiled.flags & re.VERBOSE else anchors)
+        verbose = bool(compiled.flags & re.VERBOSE)
+        self._matcher = _Matcher(compiled, None if verbose else anchors, _needs(source))
         return self
 
     @property
@@ -262,6 +405,7 @@ class Taxonomy(BaseModel):
     tags: dict[str, TagDef]
 
     _plan: tuple[_PlannedTag, ...] | None = PrivateAttr(default=None)
+    _scorer: _FastScorer | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _check_links(self) -> Taxonomy:
@@ -297,6 +441,12 @@ class Taxonomy(BaseModel):
             )
         return self._plan
 
+    def scorer(self) -> _FastScorer:
+        """The enabled rules indexed by the words they need, for `tag_paper`, built once."""
+        if self._scorer is None:
+            self._scorer = _FastScorer(self.plan())
+        return self._scorer
+
     def fingerprint(self) -> str:
         """A hash of everything that decides tags, so a store knows when to retag.
 
@@ -317,6 +467,104 @@ class Taxonomy(BaseModel):
         }
         blob = json.dumps(effective, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+class _FastScorer:
+    """A taxonomy's rules indexed by what their matches need, so that a paper only runs the
+    regexes of rules whose needed words it contains (usually under a tenth of them).
+
+    A paper's *features* are its words that some rule needs exactly, and `prefix*` for every rule
+    prefix one of its words starts with; features are cached per word, as a library's
+    vocabulary is small.
+    """
+
+    _CACHE_LIMIT = 500_000
+
+    def __init__(self, plan: tuple[_PlannedTag, ...]) -> None:
+        self.tags = tuple((name, threshold) for name, threshold, _ in plan)
+        self.matchers: list[_Matcher] = []
+        self.tag_of: list[int] = []
+        self.weights: list[tuple[float, float]] = []
+        # per field (title, abstract): rules that always run, and key feature -> candidates
+        self.always: tuple[list[int], list[int]] = ([], [])
+        self.keyed: tuple[dict[str, list[tuple[int, frozenset[str]]]], ...] = ({}, {})
+        exact: set[str] = set()
+        prefixes: set[str] = set()
+        for position, (_, _, rules) in enumerate(plan):
+            for _, matcher, title_weight, abstract_weight in rules:
+                rule_id = len(self.matchers)
+                self.matchers.append(matcher)
+                self.tag_of.append(position)
+                self.weights.append((title_weight, abstract_weight))
+                for field, weight in enumerate((title_weight, abstract_weight)):
+                    if not weight:
+                        continue
+                    if matcher.needs is None:
+                        self.always[field].append(rule_id)
+                        continue
+                    for words, starts in matcher.needs:
+                        need = words | {start + "*" for start in starts}
+                        key = max(need, key=lambda feature: (len(feature), feature))
+                        self.keyed[field].setdefault(key, []).append((rule_id, need))
+                    exact.update(*(words for words, _ in matcher.needs))
+                    prefixes.update(*(starts for _, starts in matcher.needs))
+        self.exact = frozenset(exact)
+        self.short = frozenset(prefix for prefix in prefixes if len(prefix) < 3)
+        buckets: dict[str, list[str]] = {}
+        for prefix in prefixes - self.short:
+            buckets.setdefault(prefix[:3], []).append(prefix)
+        self.buckets = {key: tuple(values) for key, values in buckets.items()}
+        self.cache: dict[str, tuple[str, ...]] = {}
+
+    def _word_features(self, word: str) -> tuple[str, ...]:
+        features = [word] if word in self.exact else []
+        for prefix in self.buckets.get(word[:3], ()):
+            if word.startswith(prefix):
+                features.append(prefix + "*")
+        features.extend(word[:n] + "*" for n in (1, 2) if word[:n] in self.short)
+        if len(self.cache) >= self._CACHE_LIMIT:
+            self.cache.clear()
+        self.cache[word] = found = tuple(features)
+        return found
+
+    def features(self, text: str) -> set[str]:
+        """The features of a prepared text (see the class docstring)."""
+        found: set[str] = set()
+        cache = self.cache
+        for word in set(text.translate(_WORD_ONLY).split()):
+            features = cache.get(word)
+            if features is None:
+                features = self._word_features(word)
+            if features:
+                found.update(features)
+        return found
+
+    def assigned(self, title: str, abstract: str) -> set[str]:
+        """The tags whose rules reach their thresholds (before `implies`)."""
+        hits: list[tuple[int, int]] = []
+        for field, text in enumerate((title, abstract)):
+            features = self.features(text)
+            candidates = set(self.always[field])
+            keyed = self.keyed[field]
+            for feature in features:
+                for rule_id, need in keyed.get(feature, ()):
+                    if need <= features:
+                        candidates.add(rule_id)
+            matchers = self.matchers
+            hits.extend(
+                (rule_id, field)
+                for rule_id in candidates
+                if matchers[rule_id].search(text) is not None
+            )
+        hits.sort()  # add weights in rule order, as score_paper does, for identical sums
+        scores = [0.0] * len(self.tags)
+        for rule_id, field in hits:
+            scores[self.tag_of[rule_id]] += self.weights[rule_id][field]
+        return {
+            name
+            for (name, threshold), score in zip(self.tags, scores, strict=True)
+            if round(score, 6) >= threshold
+        }
 
 
 # --- loading -------------------------------------------------------------------------------
@@ -463,17 +711,7 @@ def _implied(tax: Taxonomy, assigned: Iterable[str]) -> dict[str, str]:
 
 def tag_paper(tax: Taxonomy, title: str, abstract: str) -> list[str]:
     """The tags a paper gets, in taxonomy order. The fast path: no explanations are built."""
-    title, abstract = prepare_text(title), prepare_text(abstract)
-    assigned: set[str] = set()
-    for name, threshold, rules in tax.plan():
-        score = 0.0
-        for _, matcher, title_weight, abstract_weight in rules:
-            if title_weight and matcher.search(title) is not None:
-                score += title_weight
-            if abstract_weight and matcher.search(abstract) is not None:
-                score += abstract_weight
-        if round(score, 6) >= threshold:
-            assigned.add(name)
+    assigned = tax.scorer().assigned(prepare_text(title), prepare_text(abstract))
     assigned.update(_implied(tax, assigned))
     return [name for name in tax.tags if name in assigned]
 
