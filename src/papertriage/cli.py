@@ -11,7 +11,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from . import __version__, library, render
+from . import __version__, library, merging, render
 from .dates import parse_user_date
 from .errors import PapertriageError
 from .render import Format, error, progress_bar
@@ -52,6 +52,26 @@ TaxonomyOption = Annotated[
         " directory, if there is one].",
         show_default=False,
         dir_okay=False,
+    ),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        envvar="PAPERTRIAGE_CONFIG",
+        help="Config TOML with a [dedupe] table of thresholds [default: config.toml in the user"
+        " config directory, if there is one].",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+ThresholdOption = Annotated[
+    float | None,
+    typer.Option(
+        min=50,
+        max=100,
+        help="Title similarity (0-100) at which titles merge on their own [default: 90].",
+        show_default=False,
     ),
 ]
 SinceOption = Annotated[
@@ -128,11 +148,17 @@ def ingest(
         ),
     ] = None,
     taxonomy: TaxonomyOption = None,
+    config: ConfigOption = None,
+    threshold: ThresholdOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Parse dumps, store their papers and tag the new ones. Re-ingesting is harmless."""
+    """Parse dumps, store their papers, merge duplicates and tag what is new.
+
+    Re-ingesting is harmless.
+    """
     tax = library.resolve_taxonomy(taxonomy)
+    dedupe = library.resolve_dedupe_config(config, threshold)
     with (
         open_store(db, create=True) as store,
         progress_bar("Ingesting") as on_file,
@@ -142,11 +168,12 @@ def ingest(
             store,
             paths,
             tax,
+            dedupe,
             year,
             on_file=lambda done, total, _result: on_file(done, total),
             on_tag=on_tag,
         )
-    render.show_ingest_report(outcome.report, fmt)
+    render.show_ingest_report(outcome.report, fmt, outcome.dedupe)
     if outcome.report.rejected:
         raise typer.Exit(1)
 
@@ -226,6 +253,90 @@ def stats(
     with open_store(db) as store:
         summary = store.stats(top=top)
     render.show_stats(summary, fmt)
+
+
+@app.command()
+@handles_errors
+def dupes(
+    candidates: Annotated[
+        bool,
+        typer.Option("--candidates", help="List the possible duplicates to review instead."),
+    ] = False,
+    min_seen: Annotated[int, typer.Option(min=2, help="Only papers seen at least N times.")] = 2,
+    rescan: Annotated[
+        bool,
+        typer.Option(
+            help="Run the deduper over the whole library first (e.g. after changing thresholds)."
+        ),
+    ] = False,
+    config: ConfigOption = None,
+    threshold: ThresholdOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Papers seen more than once: their variants, where each was seen, and why they merged."""
+    with open_store(db) as store:
+        if rescan:
+            summary = merging.dedupe_library(
+                store, library.resolve_dedupe_config(config, threshold), full=True
+            )
+            render.info(
+                f"rescanned {summary.considered} titles: {summary.merged} merged,"
+                f" {summary.candidates} to review"
+            )
+        if candidates:
+            render.show_candidates(merging.review_candidates(store), fmt)
+        else:
+            render.show_duplicates(merging.duplicate_groups(store, min_seen), fmt)
+
+
+@app.command()
+@handles_errors
+def merge(
+    papers: Annotated[list[str], typer.Argument(help="Two or more paper ids (or prefixes).")],
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Merge papers that are the same paper; the oldest keeps its id, the others resolve to it."""
+    with open_store(db) as store:
+        kept = merging.merge_papers(store, papers)
+        detail = store.paper_detail(kept)
+    render.info(f"merged into {kept}")
+    render.show_paper(detail, fmt)
+
+
+@app.command()
+@handles_errors
+def split(
+    paper: Annotated[
+        str,
+        typer.Argument(
+            help="A merged paper's id (split all its titles apart) or one of its other ids"
+            " (split that title out)."
+        ),
+    ],
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Undo a merge; the split titles are never merged again."""
+    with open_store(db) as store:
+        ids = merging.split_paper(store, paper)
+        papers = [store.paper_detail(paper_id) for paper_id in ids]
+    render.info(f"split into {len(ids)} papers")
+    render.show_papers(papers, fmt)
+
+
+@app.command()
+@handles_errors
+def distinct(
+    first: Annotated[str, typer.Argument(help="A paper id (or prefix).")],
+    second: Annotated[str, typer.Argument(help="Another paper id (or prefix).")],
+    db: DbOption = None,
+) -> None:
+    """Say two papers are not duplicates: they are never merged or proposed again."""
+    with open_store(db) as store:
+        merging.mark_distinct(store, first, second)
+    render.info("noted: not duplicates")
 
 
 tags_app = typer.Typer(

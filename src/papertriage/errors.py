@@ -35,3 +35,7 @@ class UsageError(PapertriageError):
 
 class TaxonomyError(PapertriageError):
     """A taxonomy file is malformed; the message names the file and the key."""
+
+
+class ConfigError(PapertriageError):
+    """A configuration file is malformed; the message names the file and the key."""

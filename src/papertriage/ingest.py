@@ -127,6 +127,15 @@ def _store_records(
 
     def flush() -> None:
         nonlocal known
+        # A title key seen before keeps the paper it was merged into.
+        papers = store.variant_papers({row[8] for row in batch})
+        for index, row in enumerate(batch):
+            merged_into = papers.get(row[8])
+            if merged_into is not None and merged_into != row[9]:
+                batch[index] = (*row[:9], merged_into)
+        store.add_variants(
+            (paper_id(row[8]), row[8], papers.get(row[8], row[9]), row[5]) for row in batch
+        )
         ids = {row[9] for row in batch}
         existing = store.existing_papers(ids - new_papers)
         for row in batch:

@@ -12,8 +12,10 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from .errors import UsageError
+from .dedupe import DedupeConfig
+from .errors import ConfigError, UsageError
 from .ingest import FileResult, IngestReport, ingest_paths
+from .merging import DedupeSummary, dedupe_library
 from .normalize import title_key
 from .store import Store
 from .tagging import (
@@ -47,6 +49,51 @@ def resolve_taxonomy(option: Path | None) -> Taxonomy:
         candidate = user_taxonomy_path()
         option = candidate if candidate.is_file() else None
     return load_taxonomy(option)
+
+
+def user_config_path() -> Path:
+    from platformdirs import user_config_path as config_dir
+
+    return config_dir("papertriage", appauthor=False) / "config.toml"
+
+
+def resolve_dedupe_config(option: Path | None, threshold: float | None = None) -> DedupeConfig:
+    """Dedupe thresholds: defaults, overlaid by the `[dedupe]` table of the config file
+    (--config, else $PAPERTRIAGE_CONFIG, else config.toml in the user config directory), and
+    --threshold last: the title similarity (0-100) at which titles merge on their own."""
+    import tomllib
+
+    from pydantic import ValidationError
+
+    if option is None and os.environ.get("PAPERTRIAGE_CONFIG"):
+        option = Path(os.environ["PAPERTRIAGE_CONFIG"])
+    if option is None and user_config_path().is_file():
+        option = user_config_path()
+    values: dict[str, object] = {}
+    if option is not None:
+        try:
+            data = tomllib.loads(option.read_text("utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{option}: cannot read the config ({exc.strerror})") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{option}: not valid TOML ({exc})") from None
+        section = data.get("dedupe", {})
+        if not isinstance(section, dict):
+            raise ConfigError(f"{option}: dedupe: must be a table")
+        for key in section:
+            if key not in DedupeConfig.model_fields:
+                known = ", ".join(DedupeConfig.model_fields)
+                raise ConfigError(f"{option}: dedupe.{key}: unknown setting (known: {known})")
+        values.update(section)
+    if threshold is not None:
+        values["merge_title"] = values["sure_title"] = threshold
+    try:
+        return DedupeConfig.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        where = f"{option}: " if option is not None else ""
+        raise ConfigError(f"{where}dedupe.{key}: {first['msg']}") from None
 
 
 def check_tags(taxonomy: Taxonomy, names: Sequence[str]) -> None:
@@ -90,6 +137,7 @@ def tags_are_stale(store: Store, taxonomy: Taxonomy) -> bool:
 
 class IngestOutcome(BaseModel):
     report: IngestReport
+    dedupe: DedupeSummary
     tagged: int
 
 
@@ -97,14 +145,16 @@ def ingest(
     store: Store,
     paths: Sequence[Path],
     taxonomy: Taxonomy,
+    dedupe: DedupeConfig | None = None,
     year: int | None = None,
     on_file: Callable[[int, int, FileResult], None] | None = None,
     on_tag: Progress | None = None,
 ) -> IngestOutcome:
-    """Ingest dumps, then tag what is new or changed."""
+    """Ingest dumps, merge the new titles with the duplicates they have, then tag what changed."""
     report = ingest_paths(store, paths, year, on_file)
+    merged = dedupe_library(store, dedupe)
     tagged = tag_pending(store, taxonomy, progress=on_tag)
-    return IngestOutcome(report=report, tagged=tagged)
+    return IngestOutcome(report=report, dedupe=merged, tagged=tagged)
 
 
 class TagExplanation(BaseModel):

@@ -25,6 +25,7 @@ from rich.text import Text
 
 from .ingest import FileResult, IngestReport
 from .library import TagExplanation
+from .merging import Candidate, DedupeSummary, DuplicateGroup
 from .models import Paper, PaperDetail
 from .store import Stats
 from .tagging import EvalReport, Taxonomy
@@ -174,10 +175,11 @@ def short_id(paper_id: str) -> str:
     return paper_id[:8]
 
 
-def show_ingest_report(report: IngestReport, fmt: Format) -> None:
+def show_ingest_report(report: IngestReport, fmt: Format, dedupe: DedupeSummary) -> None:
     results = [result.model_dump() for result in report.files]
+    totals = {**_ingest_totals(report), "merged": dedupe.merged, "candidates": dedupe.candidates}
     if fmt is Format.json:
-        write_json({"files": results, "totals": _ingest_totals(report)})
+        write_json({"files": results, "totals": totals})
         return
     if fmt is not Format.table:
         emit(results, fmt, list(FileResult.model_fields), new_table)
@@ -185,13 +187,23 @@ def show_ingest_report(report: IngestReport, fmt: Format) -> None:
     for result in report.rejected:
         where = f"{result.path}:{result.line}" if result.line else result.path
         error(f"{where}: {result.error}")
-    totals = _ingest_totals(report)
-    table = new_table("files", "records", "new papers", "already known", "unchanged", "rejected")
+    table = new_table(
+        "files",
+        "records",
+        "new papers",
+        "already known",
+        "merged",
+        "to review",
+        "unchanged",
+        "rejected",
+    )
     table.add_row(
         str(totals["files"]),
         str(totals["records"]),
         str(totals["new_papers"]),
         str(totals["known"]),
+        str(totals["merged"]),
+        str(totals["candidates"]),
         str(totals["unchanged"]),
         str(totals["rejected"]),
     )
@@ -488,3 +500,85 @@ def show_paper_tags(paper_id: str, tags: Mapping[str, str], fmt: Format) -> None
         if not tags:
             line.append("no tags", style="dim")
         stdout_console().print(line)
+
+
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def show_duplicates(groups: Sequence[DuplicateGroup], fmt: Format) -> None:
+    """Each duplicated paper: the titles it was seen under, where, and why they merged."""
+    data = [group.model_dump(mode="json") for group in groups]
+    if fmt is Format.json:
+        write_json(data)
+        return
+    if fmt is Format.jsonl:
+        write_jsonl(data)
+        return
+    if fmt is Format.csv:
+        rows = [
+            {"id": group.id, "seen": group.seen, "score": group.score, **member.model_dump()}
+            for group in groups
+            for member in group.members
+        ]
+        write_csv(rows, ["id", "seen", "score", "source", "date", "position", "title", "variant"])
+        return
+    console = stdout_console()
+    for group in groups:
+        head = Text()
+        head.append(short_id(group.id), style="bold")
+        head.append(f"  seen {group.seen}×  ")
+        head.append(f"title similarity {group.score:g}", style="dim")
+        head.append("\n")
+        head.append(clean(group.title), style="bold")
+        view = new_table("dump", "date", "pos", "title as seen")
+        view.columns[3].overflow = "fold"
+        for member in group.members:
+            view.add_row(
+                literal(member.source),
+                _day(member.date),
+                str(member.position),
+                literal("same" if member.title == group.title else member.title),
+            )
+        console.print(head)
+        console.print(view)
+        for merge in group.merges:
+            why = Text("  merged ", style="dim")
+            why.append(short_id(merge.variant), style="bold")
+            why.append(
+                f" ({merge.origin}; title {_score(merge.title_score)},"
+                f" abstract {_score(merge.abstract_score)}): ",
+                style="dim",
+            )
+            why.append(clean(merge.reason))
+            console.print(why)
+        console.print()
+    console.print(Text(f"{len(groups)} papers seen more than once", style="dim"))
+
+
+def show_candidates(candidates: Sequence[Candidate], fmt: Format) -> None:
+    """Possible duplicates, each with the commands that settle it."""
+
+    def table() -> Table:
+        view = new_table("ids", "titles", "title", "abstract", "why not merged")
+        view.columns[1].overflow = "fold"
+        view.columns[4].overflow = "fold"
+        for pair in candidates:
+            view.add_row(
+                f"{short_id(pair.a)}\n{short_id(pair.b)}",
+                literal(f"{pair.title_a}\n{pair.title_b}"),
+                _score(pair.title_score),
+                _score(pair.abstract_score),
+                literal(pair.reason),
+            )
+        view.caption = (
+            f"{len(candidates)} to review: `papertriage merge A B` or `papertriage distinct A B`"
+        )
+        return view
+
+    emit(
+        [pair.model_dump(mode="json") for pair in candidates],
+        fmt,
+        ["a", "b", "title_a", "title_b", "title_score", "abstract_score", "reason"],
+        table,
+    )

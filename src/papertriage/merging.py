@@ -1,0 +1,282 @@
+"""Duplicates in the library: run the deduper, apply its merges, and take the user's word.
+
+The deduper (`dedupe.py`) only judges texts; this module turns its verdicts into merged papers,
+logs every merge with its evidence, and keeps the user's decisions (merge, split, distinct) so
+that no later run undoes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from itertools import combinations
+from typing import Literal
+
+from pydantic import BaseModel
+
+from .dedupe import DedupeConfig, Entry, PairScore, find_duplicates, score_pair, title_similarity
+from .errors import UsageError
+from .normalize import fold, paper_id
+from .store import Store
+
+
+class DedupeSummary(BaseModel):
+    """What one dedupe run changed."""
+
+    considered: int
+    """Variants (distinct titles) new since the last run, or all of them for a full run."""
+    merged: int
+    """Variants folded into another paper."""
+    candidates: int
+    """Possible duplicates proposed for review."""
+
+
+def _entries(store: Store) -> list[Entry]:
+    return [
+        Entry(id=variant, title=title, abstract=abstract)
+        for variant, title, abstract in store.variant_texts()
+    ]
+
+
+def dedupe_library(
+    store: Store, config: DedupeConfig | None = None, *, full: bool = False
+) -> DedupeSummary:
+    """Merge what the deduper finds among new titles (or all titles), in one transaction.
+
+    New titles are those not yet deduped: an interrupted run leaves them pending, and the next
+    run picks them up.
+    """
+    with store.atomic():
+        pending = store.pending_variants()
+        if not pending and not full:
+            return DedupeSummary(considered=0, merged=0, candidates=0)
+        entries = _entries(store)
+        result = find_duplicates(
+            entries,
+            config,
+            distinct=store.distinct_pairs(),
+            new_ids=None if full else pending,
+        )
+        merged = 0
+        for cluster in result.clusters:
+            evidence: dict[str, PairScore] = {}
+            for pair in cluster.pairs:
+                evidence.setdefault(pair.a, pair)
+                evidence.setdefault(pair.b, pair)
+            merged += _merge_variants(store, cluster.ids, evidence, "auto")
+        store.add_candidates(
+            (pair.a, pair.b, pair.title_score, pair.abstract_score, pair.reason)
+            for pair in result.candidates
+        )
+        store.mark_deduped()
+    return DedupeSummary(
+        considered=len(entries) if full else len(pending),
+        merged=merged,
+        candidates=len(result.candidates),
+    )
+
+
+def _merge_variants(
+    store: Store,
+    variant_ids: Sequence[str],
+    evidence: Mapping[str, PairScore],
+    origin: Literal["auto", "user"],
+) -> int:
+    """Fold the papers of these variants into the oldest of them, logging each moved variant
+    with its evidence. Returns how many variants moved."""
+    distinct_papers = set(store.variant_paper_map(variant_ids).values())
+    if len(distinct_papers) < 2:
+        return 0
+    target = store.oldest_paper(distinct_papers)
+    moved_count = 0
+    for source in sorted(distinct_papers - {target}):
+        for variant in store.move_paper(source, target):
+            pair = evidence.get(variant)
+            store.log_merge(
+                target,
+                variant,
+                origin,
+                pair.title_score if pair else None,
+                pair.abstract_score if pair else None,
+                pair.reason if pair else "merged with its paper",
+            )
+            moved_count += 1
+    store.refresh_papers([target])
+    return moved_count
+
+
+def merge_papers(store: Store, ids: Sequence[str], config: DedupeConfig | None = None) -> str:
+    """The user's merge: these papers are one. Returns the id the merged paper keeps."""
+    papers = list(dict.fromkeys(store.resolve_id(text) for text in ids))
+    if len(papers) < 2:
+        raise UsageError("give at least two different papers to merge")
+    with store.atomic():
+        target = store.oldest_paper(papers)
+        kept_title, kept_abstract = store.paper_text(target)
+        kept = Entry(id=target, title=kept_title, abstract=kept_abstract)
+        evidence: dict[str, PairScore] = {}
+        for paper in papers:
+            if paper == target:
+                continue
+            title, abstract = store.paper_text(paper)
+            # What the deduper would have said, so the log shows the scores it was overruled on.
+            judged = score_pair(kept, Entry(id=paper, title=title, abstract=abstract), config)
+            for variant in store.paper_variants(paper):
+                evidence[variant] = PairScore(
+                    a=min(target, variant),
+                    b=max(target, variant),
+                    title_score=judged.title_score
+                    if judged
+                    else title_similarity(fold(kept.title), fold(title)),
+                    abstract_score=judged.abstract_score if judged else None,
+                    decision="merge",
+                    reason="merged by you",
+                )
+            store.decide_pair(target, paper, same=True)
+        variants = [v for paper in papers for v in store.paper_variants(paper)]
+        _merge_variants(store, variants, evidence, "user")
+    return target
+
+
+def split_paper(store: Store, text: str) -> list[str]:
+    """Undo merges: an alias id splits that title out; a paper id splits every title apart.
+
+    The user's split is remembered as "not duplicates", so no later run merges them again.
+    Returns the ids of the papers that result.
+    """
+    variant, paper = store.resolve_variant(text)
+    members = store.paper_variants(paper)
+    if len(members) < 2:
+        raise UsageError(f"paper {paper} is not a merge of several titles: nothing to split")
+    with store.atomic():
+        leaving = [variant] if variant != paper else [m for m in members if m != paper]
+        for gone in leaving:
+            store.detach_variant(gone)
+            for other in members:
+                if other != gone:
+                    store.decide_pair(gone, other, same=False)
+        store.refresh_papers([paper, *leaving])
+    return [paper, *leaving]
+
+
+def mark_distinct(store: Store, first: str, second: str) -> None:
+    """The user's "not a duplicate": never merged, never proposed again."""
+    variant_a, paper_a = store.resolve_variant(first)
+    variant_b, paper_b = store.resolve_variant(second)
+    if variant_a == variant_b:
+        raise UsageError("give two different papers")
+    with store.atomic():
+        if paper_a == paper_b:
+            # They were merged: take the named title back out.
+            leaving = variant_b if variant_b != paper_a else variant_a
+            store.detach_variant(leaving)
+            store.refresh_papers([paper_a, leaving])
+        members_a = store.paper_variants(store.resolve_id(variant_a))
+        members_b = store.paper_variants(store.resolve_id(variant_b))
+        for a, b in {(a, b) for a in members_a for b in members_b if a != b}:
+            store.decide_pair(a, b, same=False)
+
+
+# --- what `dupes` shows ----------------------------------------------------------------------
+
+
+class Member(BaseModel):
+    """One sighting of a duplicated paper."""
+
+    source: str
+    date: dt.date | None
+    position: int
+    title: str
+    variant: str
+    """The id of this title on its own (an alias of the paper when merged)."""
+
+
+class MergeReason(BaseModel):
+    variant: str
+    title: str
+    origin: str
+    title_score: float | None
+    abstract_score: float | None
+    reason: str
+
+
+class DuplicateGroup(BaseModel):
+    id: str
+    title: str
+    seen: int
+    score: float
+    """Lowest title similarity between the titles it was seen under (100: all equal)."""
+    members: list[Member]
+    merges: list[MergeReason]
+
+
+def duplicate_groups(store: Store, min_seen: int = 2) -> list[DuplicateGroup]:
+    """Every paper seen at least `min_seen` times, with its variants and why they merged."""
+    groups: list[DuplicateGroup] = []
+    for paper in store.duplicated_papers(min_seen):
+        rows = store.sightings_with_keys(paper)
+        title, _ = store.paper_text(paper)
+        members = [
+            Member(
+                source=row["source"],
+                date=dt.date.fromisoformat(row["date"]) if row["date"] else None,
+                position=row["position"],
+                title=row["title"],
+                variant=paper_id(row["key"]),
+            )
+            for row in rows
+        ]
+        keys = sorted({row["key"] for row in rows})
+        score = min(
+            (title_similarity(a, b) for a, b in combinations(keys, 2)),
+            default=100.0,
+        )
+        merges = [
+            MergeReason(
+                variant=row["variant_id"],
+                title=store.variant_title(row["variant_id"]),
+                origin=row["origin"],
+                title_score=row["title_score"],
+                abstract_score=row["abstract_score"],
+                reason=row["reason"],
+            )
+            for row in store.merge_log(paper)
+        ]
+        groups.append(
+            DuplicateGroup(
+                id=paper,
+                title=title,
+                seen=len(members),
+                score=round(score, 1),
+                members=members,
+                merges=merges,
+            )
+        )
+    return groups
+
+
+class Candidate(BaseModel):
+    """A pair the deduper was not sure about: the user decides."""
+
+    a: str
+    b: str
+    title_a: str
+    title_b: str
+    title_score: float
+    abstract_score: float | None
+    reason: str
+
+
+def review_candidates(store: Store) -> list[Candidate]:
+    return [
+        Candidate(
+            a=row["paper_a"],
+            b=row["paper_b"],
+            title_a=store.variant_title(row["a"]),
+            title_b=store.variant_title(row["b"]),
+            title_score=row["title_score"],
+            abstract_score=row["abstract_score"],
+            reason=row["reason"],
+        )
+        for row in store.candidates()
+    ]

@@ -1,0 +1,181 @@
+"""Duplicates through the CLI: automatic merges with reasons, review, and the user's word."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .conftest import DUMPS, FIXTURES, Cli
+
+SOURCE_A = FIXTURES / "dupes" / "source-a-2025-10-01.txt"
+SOURCE_B = FIXTURES / "dupes" / "source-b-2025-10-02.txt"
+
+
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    for name in ("PAPERTRIAGE_CONFIG", "PAPERTRIAGE_TAXONOMY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def dupes(cli: Cli, *args: str) -> list[dict[str, object]]:
+    result = cli("dupes", "--format", "json", *args)
+    assert result.exit_code == 0, result.stderr
+    data: list[dict[str, object]] = json.loads(result.stdout)
+    return data
+
+
+def by_title(groups: list[dict[str, object]], start: str) -> dict[str, object]:
+    return next(g for g in groups if any(str(m["title"]).startswith(start) for m in g["members"]))  # type: ignore[attr-defined]
+
+
+def listed(cli: Cli) -> list[dict[str, object]]:
+    data: list[dict[str, object]] = json.loads(cli("list", "--format", "json").stdout)
+    return data
+
+
+def test_seed_dumps_have_fourteen_repeats_and_no_false_merge(cli: Cli) -> None:
+    cli("ingest", str(DUMPS))
+    groups = dupes(cli)
+    assert len(groups) == 14
+    assert all(g["seen"] == 2 and g["score"] == 100.0 for g in groups)
+    assert len(listed(cli)) == 146
+
+
+def test_json_shape(cli: Cli) -> None:
+    cli("ingest", str(SOURCE_A), str(SOURCE_B))
+    group = dupes(cli)[0]
+    assert set(group) >= {"id", "title", "seen", "score", "members"}
+    member = group["members"][0]  # type: ignore[index]
+    assert set(member) >= {"source", "date", "position", "title"}
+
+
+def test_variants_merge_with_reasons_and_negatives_stay_apart(cli: Cli) -> None:
+    result = cli("ingest", str(SOURCE_A), str(SOURCE_B), "--format", "json")
+    assert json.loads(result.stdout)["totals"]["merged"] == 3
+    groups = dupes(cli)
+    assert len(groups) == 7
+    typo = by_title(groups, "SkecthVideo")
+    assert typo["seen"] == 2 and 90 <= typo["score"] < 100  # type: ignore[operator]
+    assert {m["title"] for m in typo["members"]} == {  # type: ignore[attr-defined]
+        "SketchVideo: Sketch-based Video Generation and Editing",
+        "SkecthVideo: Sketch-based Video Generation and Editing",
+    }
+    lost_name = by_title(groups, "A^2E")
+    assert "lost the name" in lost_name["merges"][0]["reason"]  # type: ignore[index]
+    revised = by_title(groups, "Classical Planning")
+    assert revised["merges"][0]["abstract_score"] == 100  # type: ignore[index]
+    titles = {str(m["title"]) for g in groups for m in g["members"]}  # type: ignore[attr-defined]
+    assert not any(t.startswith(("PRISM", "Qwen")) for t in titles)
+    candidates = json.loads(cli("dupes", "--candidates", "--format", "json").stdout)
+    assert [(c["title_a"], c["title_b"]) for c in candidates] == [
+        ("Qwen2.5 Technical Report", "Qwen2 Technical Report")
+    ]
+
+
+def test_merged_paper_keeps_the_oldest_id_and_aliases_resolve(cli: Cli) -> None:
+    cli("ingest", str(SOURCE_A))
+    old = {str(p["title"]): str(p["id"]) for p in listed(cli)}
+    cli("ingest", str(SOURCE_B))
+    sketch = old["SketchVideo: Sketch-based Video Generation and Editing"]
+    group = by_title(dupes(cli), "SkecthVideo")
+    assert group["id"] == sketch
+    alias = next(m["variant"] for m in group["members"] if m["variant"] != sketch)  # type: ignore[attr-defined]
+    shown = json.loads(cli("show", alias, "--format", "json").stdout)
+    assert shown["id"] == sketch and shown["seen"] == 2
+
+
+def test_merge_split_and_distinct(cli: Cli) -> None:
+    cli("ingest", str(SOURCE_A), str(SOURCE_B))
+    pair = json.loads(cli("dupes", "--candidates", "-f", "json").stdout)[0]
+    merged = cli("merge", pair["a"][:8], pair["b"], "--format", "json")
+    assert merged.exit_code == 0, merged.stderr
+    paper = json.loads(merged.stdout)
+    assert paper["seen"] == 2
+    assert json.loads(cli("dupes", "--candidates", "-f", "json").stdout) == []
+    group = next(g for g in dupes(cli) if g["id"] == paper["id"])
+    assert group["merges"][0]["origin"] == "user"  # type: ignore[index]
+    assert group["merges"][0]["reason"] == "merged by you"  # type: ignore[index]
+    # Split undoes it; the two are never merged or proposed again, even on a full rescan.
+    split = cli("split", paper["id"], "--format", "json")
+    assert split.exit_code == 0, split.stderr
+    assert len(json.loads(split.stdout)) == 2
+    assert cli("dupes", "--rescan").exit_code == 0
+    assert all(g["id"] != paper["id"] for g in dupes(cli))
+    assert json.loads(cli("dupes", "--candidates", "-f", "json").stdout) == []
+
+
+def test_distinct_takes_a_merged_title_back_out(cli: Cli) -> None:
+    cli("ingest", str(SOURCE_A), str(SOURCE_B))
+    group = by_title(dupes(cli), "SkecthVideo")
+    alias = next(m["variant"] for m in group["members"] if m["variant"] != group["id"])  # type: ignore[attr-defined]
+    result = cli("distinct", str(group["id"]), alias)
+    assert result.exit_code == 0, result.stderr
+    assert all(g["id"] != group["id"] for g in dupes(cli))
+    assert cli("dupes", "--rescan").exit_code == 0
+    assert all(g["id"] != group["id"] for g in dupes(cli))
+
+
+def test_decisions_survive_reingest(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    for path in (SOURCE_A, SOURCE_B):
+        shutil.copy(path, folder / path.name)
+    cli("ingest", str(folder))
+    pair = json.loads(cli("dupes", "--candidates", "-f", "json").stdout)[0]
+    cli("merge", pair["a"], pair["b"])
+    sketch = by_title(dupes(cli), "SkecthVideo")
+    cli("split", str(sketch["id"]))
+    for path in folder.iterdir():  # both dumps change, so their sightings are replaced
+        path.write_text(path.read_text() + "\n")
+    assert cli("ingest", str(folder)).exit_code == 0
+    groups = dupes(cli)
+    assert any(g["id"] == pair["a"] or g["id"] == pair["b"] for g in groups)
+    assert all(g["id"] != sketch["id"] for g in groups)
+
+
+def test_split_of_an_unmerged_paper_is_an_error(cli: Cli) -> None:
+    cli("ingest", str(DUMPS))
+    paper = listed(cli)[0]["id"]
+    result = cli("split", str(paper))
+    assert result.exit_code == 1 and "nothing to split" in result.stderr
+
+
+def test_merge_needs_two_papers(cli: Cli) -> None:
+    cli("ingest", str(DUMPS))
+    paper = str(listed(cli)[0]["id"])
+    result = cli("merge", paper, paper[:9])
+    assert result.exit_code == 1 and "at least two different papers" in result.stderr
+
+
+def test_threshold_and_config(cli: Cli, tmp_path: Path) -> None:
+    assert cli("ingest", str(DUMPS), "--threshold", "20").exit_code == 2
+    config = tmp_path / "config.toml"
+    config.write_text("[dedupe]\nmerge_titel = 95\n")
+    bad = cli("ingest", str(DUMPS), "--config", str(config))
+    assert bad.exit_code == 1
+    assert bad.stderr.startswith(f"error: {config}: dedupe.merge_titel:")
+    # Abstracts too short to count as evidence: only the title threshold decides.
+    for name, title in (("a-2025.txt", "SketchVideo"), ("b-2025.txt", "SkecthVideo")):
+        (tmp_path / name).write_text(
+            f"Sep 1\n\n{title}: Sketch-based Video Generation and Editing\n\nA stub.\n"
+        )
+    dumps_a_b = [str(tmp_path / "a-2025.txt"), str(tmp_path / "b-2025.txt")]
+    config.write_text("[dedupe]\nsure_title = 99\nmerge_title = 99\n")
+    strict = cli("ingest", *dumps_a_b, "--config", str(config), "-f", "json")
+    assert strict.exit_code == 0, strict.stderr
+    assert json.loads(strict.stdout)["totals"]["merged"] == 0
+    assert cli("dupes", "--rescan", "--threshold", "95").exit_code == 0
+    assert len(dupes(cli)) == 1
+
+
+def test_dupes_table(cli: Cli) -> None:
+    cli("ingest", str(SOURCE_A), str(SOURCE_B))
+    human = cli("dupes")
+    assert "papers seen more than once" in human.stdout
+    assert "titles differ by a typo" in human.stdout
+    review = cli("dupes", "--candidates")
+    assert "papertriage merge A B" in review.stdout
