@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
+Status = Literal["new", "read", "starred", "later", "skipped"]
+STATUSES: tuple[Status, ...] = ("new", "read", "starred", "later", "skipped")
 
 
 class Record(BaseModel):
@@ -47,6 +51,8 @@ class Paper(BaseModel):
     last_seen: dt.date | None
     sources: list[str]
     tags: list[str] = []
+    status: Status = "new"
+    note: str | None = None
 
 
 class PaperDetail(Paper):
