@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import sqlite3
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Generator
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar, cast
 
 import typer
 
-from . import __version__, library, merging, render
+from . import __version__, library, merging, render, triage
 from .dates import parse_user_date
-from .errors import PapertriageError
+from .errors import PapertriageError, UsageError
+from .models import STATUSES, Status
 from .render import Format, error, progress_bar
 from .store import PaperFilter, SortKey, Store, resolve_db_path
 
@@ -79,6 +82,15 @@ SinceOption = Annotated[
     typer.Option(help="Only papers seen on or after DATE (YYYY-MM-DD, YYYY-MM, 7d, 2w ...)."),
 ]
 UntilOption = Annotated[str | None, typer.Option(help="Only papers first seen on or before DATE.")]
+StatusChoice = StrEnum("StatusChoice", {status: status for status in STATUSES})  # type: ignore[misc]
+StatusOption = Annotated[
+    list[StatusChoice] | None,
+    typer.Option("--status", help="Only papers with this status (repeatable: any of them)."),
+]
+TagFilter = Annotated[
+    list[str] | None,
+    typer.Option("--tag", "-t", help="Only papers with this tag (repeatable: all of them)."),
+]
 
 
 def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -110,6 +122,10 @@ def _source_argument(text: str | None) -> str | None:
         return None
     path = Path(text)
     return str(path.resolve()) if path.is_file() else text
+
+
+def _statuses(chosen: list[StatusChoice] | None) -> list[Status]:
+    return [cast(Status, str(choice)) for choice in chosen or []]
 
 
 def open_store(db: Path | None, *, create: bool = False) -> Store:
@@ -197,6 +213,7 @@ def list_papers(
         list[str] | None, typer.Option("--any-tag", help="Only papers with any of these tags.")
     ] = None,
     untagged: Annotated[bool, typer.Option(help="Only papers with no tag at all.")] = False,
+    status: StatusOption = None,
     limit: Annotated[int | None, typer.Option(min=0, help="Show at most N papers.")] = None,
     sort: Annotated[
         SortKey, typer.Option(help="Order: date (newest first), title, seen.")
@@ -217,6 +234,7 @@ def list_papers(
         tags=tags,
         any_tags=any_tags,
         untagged=untagged,
+        statuses=_statuses(status),
         limit=limit,
         sort=sort,
     )
@@ -232,13 +250,20 @@ def list_papers(
 @app.command()
 @handles_errors
 def show(
-    paper: Annotated[str, typer.Argument(help="Paper id or a unique prefix of one.")],
+    paper: Annotated[
+        str, typer.Argument(help="Paper id, a unique prefix of one, or words of its title.")
+    ],
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """One paper: title, abstract and every sighting."""
+    """One paper: title, abstract, tags, status and every sighting."""
     with open_store(db) as store:
-        detail = store.paper_detail(store.resolve_id(paper))
+        try:
+            paper_id = library.find_paper(store, paper)
+        except library.AmbiguousTitle as exc:
+            render.show_choices(exc.choices)
+            raise
+        detail = store.paper_detail(paper_id)
     render.show_paper(detail, fmt)
 
 
@@ -337,6 +362,153 @@ def distinct(
     with open_store(db) as store:
         merging.mark_distinct(store, first, second)
     render.info("noted: not duplicates")
+
+
+@app.command()
+@handles_errors
+def mark(
+    papers: Annotated[list[str], typer.Argument(help="Paper ids (or unique prefixes).")],
+    read: Annotated[bool, typer.Option("--read", help="Mark as read.")] = False,
+    star: Annotated[bool, typer.Option("--star", help="Star: worth keeping.")] = False,
+    later: Annotated[bool, typer.Option("--later", help="Snooze: read later.")] = False,
+    skip: Annotated[bool, typer.Option("--skip", help="Not for me.")] = False,
+    new: Annotated[bool, typer.Option("--new", help="Back to new.")] = False,
+    note: Annotated[
+        str | None, typer.Option(help="A note to keep with the papers ('' clears it).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Set the status (and note) of papers. `papertriage undo` takes it back."""
+    chosen = [
+        status
+        for flag, status in (
+            (read, "read"),
+            (star, "starred"),
+            (later, "later"),
+            (skip, "skipped"),
+            (new, "new"),
+        )
+        if flag
+    ]
+    if len(chosen) > 1:
+        raise UsageError("choose one of --read, --star, --later, --skip, --new")
+    with open_store(db) as store:
+        ids = triage.mark(
+            store,
+            papers,
+            chosen[0] if chosen else None,  # type: ignore[arg-type]
+            note or None,
+            keep_note=note is None,
+        )
+    render.info(
+        f"marked {len(ids)} paper{'s' if len(ids) != 1 else ''}"
+        + (f" {chosen[0]}" if chosen else "")
+    )
+
+
+@app.command()
+@handles_errors
+def undo(db: DbOption = None) -> None:
+    """Take back the latest status change (repeat to go further back)."""
+    with open_store(db) as store:
+        restored = triage.undo(store)
+    if not restored:
+        render.info("nothing to undo")
+    for paper, before, after in restored:
+        render.info(f"{paper[:8]}: {after} undone, back to {before}")
+
+
+@app.command("next")
+@handles_errors
+def next_paper(
+    tag: TagFilter = None,
+    since: SinceOption = None,
+    taxonomy: TaxonomyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Triage new papers one at a time, best first. Keys: r s k l n u q.
+
+    At a terminal each key acts at once; otherwise keys are read one per line from standard input.
+    """
+    tags = tag or []
+    if tags:
+        library.check_tags(library.resolve_taxonomy(taxonomy), tags)
+    where = PaperFilter(tags=tags, since=_user_date(since))
+    with open_store(db) as store:
+        session = triage.Session(store, where)
+        _run_session(session)
+
+
+def _keys() -> Generator[str, None, None]:
+    """Key presses: raw single keys at a terminal, else one key per line of standard input."""
+    if not sys.stdin.isatty():
+        yield from sys.stdin
+        return
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        while key := sys.stdin.read(1):
+            yield key
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def _run_session(session: triage.Session) -> None:
+    """Show a paper, take a key, save, repeat; every decision is stored as it is made."""
+    if session.remaining == 0:
+        render.info("no new papers to triage")
+        return
+    if not sys.stdin.isatty():
+        render.info("standard input is not a terminal: reading one key per line")
+    keys = _keys()
+    try:
+        while (paper := session.current()) is not None:
+            render.show_triage_paper(paper, session.remaining, triage.HELP)
+            key = next(keys, None)
+            if key is None:
+                render.info(f"end of input: stopped, {session.decided} decided")
+                return
+            step = session.press(key)
+            render.info(step.message)
+            if step.done:
+                return
+    except KeyboardInterrupt:
+        render.info(f"interrupted: {session.decided} decided, all saved")
+        return
+    finally:
+        keys.close()
+    render.info(f"all done: {session.decided} decided")
+
+
+@app.command()
+@handles_errors
+def search(
+    query: Annotated[
+        str,
+        typer.Argument(
+            help='Words, "exact phrases", prefix*, AND/OR/NOT, title:word (SQLite FTS5).'
+        ),
+    ],
+    tag: TagFilter = None,
+    status: StatusOption = None,
+    since: SinceOption = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Show at most N papers.")] = 20,
+    taxonomy: TaxonomyOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Full-text search over titles and abstracts, best match first."""
+    tags = tag or []
+    if tags:
+        library.check_tags(library.resolve_taxonomy(taxonomy), tags)
+    where = PaperFilter(tags=tags, statuses=status or [], since=_user_date(since), limit=limit)
+    with open_store(db) as store:
+        hits = library.search(store, query, where)
+    render.show_search(hits, fmt)
 
 
 tags_app = typer.Typer(

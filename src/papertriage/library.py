@@ -13,11 +13,12 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from .dedupe import DedupeConfig
-from .errors import ConfigError, UsageError
+from .errors import ConfigError, NotFoundError, UsageError
 from .ingest import FileResult, IngestReport, ingest_paths
 from .merging import DedupeSummary, dedupe_library
-from .normalize import title_key
-from .store import Store
+from .models import Paper
+from .normalize import fold, title_key
+from .store import PaperFilter, Store
 from .tagging import (
     EvalReport,
     TagScore,
@@ -154,6 +155,7 @@ def ingest(
     report = ingest_paths(store, paths, year, on_file)
     merged = dedupe_library(store, dedupe)
     tagged = tag_pending(store, taxonomy, progress=on_tag)
+    store.sync_search_index()
     return IngestOutcome(report=report, dedupe=merged, tagged=tagged)
 
 
@@ -206,3 +208,120 @@ def decide_tags(
     with store.atomic():
         store.decide_tags(paper_id, decisions)
     return store.paper_tags(paper_id)
+
+
+class SearchHit(BaseModel):
+    """A paper found by `search`, with its title and an abstract snippet highlighted."""
+
+    paper: Paper
+    rank: float
+    title: str
+    snippet: str
+
+
+MARK_START, MARK_END = "\ue000", "\ue001"
+_FTS_SYNTAX = set('"*^:()') | {"AND", "OR", "NOT", "NEAR"}
+
+
+def _plain_words(query: str) -> str:
+    """A query of plain words as FTS5 phrases, so `deep-research` or `GPT-4o` just work."""
+    return " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
+
+
+def search(store: Store, query: str, where: PaperFilter) -> list[SearchHit]:
+    """Full-text search, best first (bm25, titles weighted above abstracts), then filtered.
+
+    FTS5 syntax works: "exact phrases", prefix*, AND/OR/NOT, title:word. Plain words with
+    punctuation are quoted for the user; a malformed query with operators is refused clearly.
+    """
+    import sqlite3
+
+    text = query.strip()
+    if not text:
+        raise UsageError("the search query is empty")
+    store.sync_search_index()
+    uses_syntax = any(token in _FTS_SYNTAX for token in text.split()) or any(
+        char in text for char in '"*^()'
+    )
+    try:
+        hits = store.search(text, None)
+    except sqlite3.OperationalError as exc:
+        if uses_syntax:
+            raise UsageError(
+                f'bad search query {query!r}: {exc}; quote phrases with "...", use AND OR NOT'
+            ) from None
+        hits = store.search(_plain_words(text), None)
+    if not hits:
+        return []
+    order = {paper: index for index, (paper, *_rest) in enumerate(hits)}
+    chosen = where.model_copy(update={"ids": list(order), "limit": None})
+    papers = sorted(store.list_papers(chosen), key=lambda paper: order[paper.id])
+    if where.limit is not None:
+        papers = papers[: where.limit]
+    details = {paper: (rank, title, snippet) for paper, rank, title, snippet in hits}
+    return [
+        SearchHit(
+            paper=paper,
+            rank=details[paper.id][0],
+            title=details[paper.id][1],
+            snippet=details[paper.id][2],
+        )
+        for paper in papers
+    ]
+
+
+class AmbiguousTitle(UsageError):
+    """A title fragment matches several papers about equally well."""
+
+    def __init__(self, text: str, choices: list[tuple[str, str]]) -> None:
+        self.choices = choices
+        super().__init__(f"{text!r} matches several papers: give one of the ids listed above")
+
+
+def find_paper(store: Store, text: str) -> str:
+    """A paper by id, id prefix or any id it ever had; else by the best-matching title."""
+    from rapidfuzz import fuzz, process, utils
+
+    try:
+        return store.resolve_id(text)
+    except NotFoundError as exc:
+        if "ambiguous" in str(exc) or (len(text) >= 12 and _is_hex(text)):
+            raise
+    titles = dict(store.titles())
+    if not titles:
+        raise NotFoundError(f"no paper matches {text!r}")
+    # Titles holding every word of the fragment come first; fuzzy matching covers typos.
+    words = fold(text).split()
+    folded = {paper: fold(title) for paper, title in titles.items()}
+    containing = {
+        paper: titles[paper]
+        for paper, title in folded.items()
+        if all(word in title.split() or word in title for word in words)
+    }
+    if containing:
+        ranked = process.extract(
+            text, containing, scorer=fuzz.WRatio, processor=utils.default_process, limit=5
+        )
+        if len(ranked) == 1:
+            return str(ranked[0][2])
+        raise AmbiguousTitle(text, [(str(paper), str(title)) for title, _, paper in ranked])
+    # No title has every word: allow typos, word by word, among the closest titles.
+    rough = process.extract(
+        text, titles, scorer=fuzz.WRatio, processor=utils.default_process, limit=50
+    )
+
+    def word_score(paper: str) -> float:
+        title_words = folded[paper].split() or [""]
+        return sum(max(fuzz.ratio(w, t) for t in title_words) for w in words) / len(words)
+
+    scored = sorted(((word_score(paper), paper) for _, _, paper in rough), reverse=True)
+    scored = [(score, paper) for score, paper in scored if score >= 75]
+    if not scored:
+        raise NotFoundError(f"no paper id or title matches {text!r}")
+    if len(scored) == 1 or scored[0][0] - scored[1][0] >= 8:
+        return str(scored[0][1])
+    raise AmbiguousTitle(text, [(paper, titles[paper]) for _, paper in scored[:5]])
+
+
+def _is_hex(text: str) -> bool:
+    return all(char in "0123456789abcdef" for char in text.lower())

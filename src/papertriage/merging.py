@@ -135,6 +135,7 @@ def merge_papers(store: Store, ids: Sequence[str], config: DedupeConfig | None =
             store.decide_pair(target, paper, same=True)
         variants = [v for paper in papers for v in store.paper_variants(paper)]
         _merge_variants(store, variants, evidence, "user")
+    store.sync_search_index()
     return target
 
 
@@ -156,6 +157,7 @@ def split_paper(store: Store, text: str) -> list[str]:
                 if other != gone:
                     store.decide_pair(gone, other, same=False)
         store.refresh_papers([paper, *leaving])
+    store.sync_search_index()
     return [paper, *leaving]
 
 
@@ -175,6 +177,7 @@ def mark_distinct(store: Store, first: str, second: str) -> None:
         members_b = store.paper_variants(store.resolve_id(variant_b))
         for a, b in {(a, b) for a in members_a for b in members_b if a != b}:
             store.decide_pair(a, b, same=False)
+    store.sync_search_index()
 
 
 # --- what `dupes` shows ----------------------------------------------------------------------

@@ -24,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .ingest import FileResult, IngestReport
-from .library import TagExplanation
+from .library import MARK_END, MARK_START, SearchHit, TagExplanation
 from .merging import Candidate, DedupeSummary, DuplicateGroup
 from .models import Paper, PaperDetail
 from .store import Stats
@@ -232,20 +232,46 @@ def _ingest_totals(report: IngestReport) -> dict[str, int]:
     }
 
 
-PAPER_COLUMNS = ["id", "title", "abstract", "seen", "first_seen", "last_seen", "sources", "tags"]
+_STATUS_STYLE = {
+    "new": "bold",
+    "read": "dim",
+    "starred": "bold yellow",
+    "later": "blue",
+    "skipped": "dim",
+}
+_STATUS_MARK = {"new": "•", "read": "✓", "starred": "★", "later": "⏲", "skipped": "✗"}
+
+
+def _status_mark(status: str) -> Text:
+    return Text(_STATUS_MARK.get(status, "?"), style=_STATUS_STYLE.get(status, ""))
+
+
+PAPER_COLUMNS = [
+    "id",
+    "title",
+    "abstract",
+    "seen",
+    "first_seen",
+    "last_seen",
+    "sources",
+    "tags",
+    "status",
+    "note",
+]
 
 
 def show_papers(papers: Sequence[Paper], fmt: Format) -> None:
     def table() -> Table:
-        view = new_table("id", "last seen", "seen", "title", "tags")
-        view.columns[3].overflow = "fold"
-        view.columns[3].ratio = 3
-        view.columns[4].ratio = 1
+        view = new_table("id", "last seen", "seen", "", "title", "tags")
+        view.columns[4].overflow = "fold"
+        view.columns[4].ratio = 3
+        view.columns[5].ratio = 1
         for paper in papers:
             view.add_row(
                 short_id(paper.id),
                 _day(paper.last_seen),
                 str(paper.seen),
+                _status_mark(paper.status),
                 literal(paper.title),
                 literal(", ".join(paper.tags), style="cyan"),
             )
@@ -282,6 +308,11 @@ def show_paper(detail: PaperDetail, fmt: Format) -> None:
                 body.append(" (yours)", style="dim")
     else:
         body.append("none", style="dim")
+    body.append("\nstatus: ", style="dim")
+    body.append(detail.status, style=_STATUS_STYLE.get(detail.status, ""))
+    if detail.note:
+        body.append("  note: ", style="dim")
+        body.append(clean(detail.note), style="italic")
     body.append("\n\n")
     body.append(clean(detail.abstract))
     sightings = new_table("dump", "date", "position", "line", "title as seen")
@@ -582,3 +613,73 @@ def show_candidates(candidates: Sequence[Candidate], fmt: Format) -> None:
         ["a", "b", "title_a", "title_b", "title_score", "abstract_score", "reason"],
         table,
     )
+
+
+def show_choices(choices: Sequence[tuple[str, str]]) -> None:
+    """Papers a title fragment could mean, on stderr, for the user to pick by id."""
+    view = new_table("id", "title")
+    for paper, title in choices:
+        view.add_row(short_id(paper), literal(title))
+    stderr_console().print(view)
+
+
+def show_triage_paper(paper: PaperDetail, remaining: int, keys: str) -> None:
+    """One paper of `next`, on stderr: the session's screen is not data."""
+    body = Text()
+    body.append(clean(paper.title), style="bold")
+    body.append(f"\nseen {paper.seen}× · last {_day(paper.last_seen)} · ", style="dim")
+    body.append(", ".join(paper.tags) or "no tags", style="cyan")
+    body.append("\n\n")
+    body.append(clean(paper.abstract))
+    console = stderr_console()
+    console.print(
+        Panel(body, title=f"{short_id(paper.id)} · {remaining} new left", title_align="left")
+    )
+    console.print(Text(keys, style="dim"))
+
+
+def _highlighted(text: str) -> Text:
+    """Text with search highlights (between U+E000 and U+E001) in bold; data stays literal."""
+    result = Text()
+    inside = False
+    for part in clean(text).replace(MARK_END, MARK_START).split(MARK_START):
+        if part:
+            result.append(part, style="bold yellow" if inside else "")
+        inside = not inside
+    return result
+
+
+def _plain(text: str) -> str:
+    return text.replace(MARK_START, "").replace(MARK_END, "")
+
+
+def show_search(hits: Sequence[SearchHit], fmt: Format) -> None:
+    rows = [
+        {
+            **hit.paper.model_dump(mode="json"),
+            "rank": round(hit.rank, 3),
+            "snippet": _plain(hit.snippet),
+        }
+        for hit in hits
+    ]
+
+    def table() -> Table:
+        view = new_table("id", "seen", "", "title / snippet", "tags")
+        view.columns[3].overflow = "fold"
+        view.columns[3].ratio = 4
+        view.columns[4].ratio = 1
+        for hit in hits:
+            cell = _highlighted(hit.title)
+            cell.append("\n")
+            cell.append_text(_highlighted(hit.snippet))
+            view.add_row(
+                short_id(hit.paper.id),
+                str(hit.paper.seen),
+                _status_mark(hit.paper.status),
+                cell,
+                literal(", ".join(hit.paper.tags), style="cyan"),
+            )
+        view.caption = f"{len(hits)} papers"
+        return view
+
+    emit(rows, fmt, [*PAPER_COLUMNS, "rank", "snippet"], table)

@@ -18,10 +18,10 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from .errors import NotFoundError, StoreError
-from .models import Paper, PaperDetail, Sighting
+from .models import Paper, PaperDetail, Sighting, Status
 
 APPLICATION_ID = 0x50545247  # "PTRG": marks a file as a papertriage library
-SortKey = Literal["date", "title", "seen"]
+SortKey = Literal["date", "title", "seen", "best"]
 SightingRow = tuple[int, int, int, int, str | None, str | None, str, str, str, str]
 """(id, source_id, position, line, header_date, date, title, abstract, key, paper_id)"""
 
@@ -138,6 +138,53 @@ CREATE TABLE dupe_candidates (
 ) WITHOUT ROWID;
 """
 
+# Triage and search. Status and notes are the user's (no cascade; history kept for undo). The
+# search index holds each paper's canonical text under its canonical sighting's id, and triggers
+# keep it in step whenever a paper appears, changes its canonical sighting, or goes.
+_V4 = """
+CREATE TABLE paper_status (
+    paper_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL CHECK (status IN ('new', 'read', 'starred', 'later', 'skipped')),
+    note TEXT,
+    changed_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX paper_status_status ON paper_status(status);
+CREATE TABLE status_history (
+    id INTEGER PRIMARY KEY,
+    batch INTEGER NOT NULL,
+    paper_id TEXT NOT NULL,
+    old_status TEXT,
+    old_note TEXT,
+    new_status TEXT NOT NULL,
+    new_note TEXT,
+    changed_at TEXT NOT NULL,
+    undone INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX status_history_batch ON status_history(batch);
+CREATE INDEX papers_sighting ON papers(sighting_id);
+CREATE VIRTUAL TABLE papers_fts USING fts5(
+    title, abstract, tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO papers_fts (rowid, title, abstract)
+    SELECT c.id, c.title, c.abstract FROM papers p JOIN sightings c ON c.id = p.sighting_id;
+-- Triggers only queue the change: indexing in one batch per command is far cheaper than per
+-- file, and a queue left by an interrupted run is synced before the next search.
+CREATE TABLE fts_queue (old_rowid INTEGER, new_rowid INTEGER);
+CREATE TRIGGER papers_fts_insert AFTER INSERT ON papers WHEN new.sighting_id IS NOT NULL
+BEGIN
+    INSERT INTO fts_queue VALUES (NULL, new.sighting_id);
+END;
+CREATE TRIGGER papers_fts_update AFTER UPDATE OF sighting_id ON papers
+    WHEN old.sighting_id IS NOT new.sighting_id
+BEGIN
+    INSERT INTO fts_queue VALUES (old.sighting_id, new.sighting_id);
+END;
+CREATE TRIGGER papers_fts_delete AFTER DELETE ON papers WHEN old.sighting_id IS NOT NULL
+BEGIN
+    INSERT INTO fts_queue VALUES (old.sighting_id, NULL);
+END;
+"""
+
 Migration = Callable[[sqlite3.Connection], None]
 
 
@@ -158,7 +205,7 @@ def _script(sql: str) -> Migration:
 
 
 # MIGRATIONS[i] upgrades a library from schema version i to i + 1. Only ever append.
-MIGRATIONS: list[Migration] = [_script(_V1), _script(_V2), _script(_V3)]
+MIGRATIONS: list[Migration] = [_script(_V1), _script(_V2), _script(_V3), _script(_V4)]
 
 
 def default_db_path() -> Path:
@@ -195,6 +242,10 @@ class PaperFilter(BaseModel):
     any_tags: list[str] = []
     """Papers with at least one of these tags."""
     untagged: bool = False
+    statuses: list[Status] = []
+    """Papers with any of these statuses."""
+    ids: list[str] | None = None
+    """Only these papers (e.g. search hits), in this order unless another sort is asked for."""
     limit: int | None = None
     sort: SortKey = "date"
 
@@ -449,6 +500,8 @@ class Store:
             last_seen=_date(row["last_seen"]),
             sources=names,
             tags=tags,
+            status=row["status"],
+            note=row["note"],
         )
 
     _PAPER_COLUMNS = """
@@ -457,10 +510,14 @@ class Store:
             SELECT DISTINCT s.name FROM sightings g JOIN sources s ON s.id = g.source_id
             WHERE g.paper_id = p.id ORDER BY s.name)) AS sources,
         (SELECT group_concat(tag, char(31)) FROM (
-            SELECT tag FROM effective_tags e WHERE e.paper_id = p.id ORDER BY tag)) AS tags
+            SELECT tag FROM effective_tags e WHERE e.paper_id = p.id ORDER BY tag)) AS tags,
+        coalesce(st.status, 'new') AS status, st.note AS note
     """
 
-    _PAPERS = "papers p JOIN sightings c ON c.id = p.sighting_id"
+    _PAPERS = (
+        "papers p JOIN sightings c ON c.id = p.sighting_id"
+        " LEFT JOIN paper_status st ON st.paper_id = p.id"
+    )
 
     def list_papers(self, where: PaperFilter) -> list[Paper]:
         clauses: list[str] = []
@@ -494,10 +551,19 @@ class Store:
             params += where.any_tags
         if where.untagged:
             clauses.append("NOT EXISTS (SELECT 1 FROM effective_tags e WHERE e.paper_id = p.id)")
+        if where.statuses:
+            marks = ", ".join("?" * len(where.statuses))
+            clauses.append(f"coalesce(st.status, 'new') IN ({marks})")
+            params += where.statuses
+        if where.ids is not None:
+            clauses.append("p.id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(where.ids))
         order = {
             "date": "p.last_seen IS NULL, p.last_seen DESC, p.seen DESC, c.title",
             "title": "c.title COLLATE NOCASE, p.id",
             "seen": "p.seen DESC, p.last_seen DESC, c.title",
+            # Triage order: seen in most dumps, then newest.
+            "best": "p.seen DESC, p.last_seen IS NULL, p.last_seen DESC, p.id",
         }[where.sort]
         sql = f"SELECT {self._PAPER_COLUMNS} FROM {self._PAPERS}"
         if clauses:
@@ -737,8 +803,8 @@ class Store:
     def move_paper(self, source: str, target: str) -> list[str]:
         """Fold paper `source` into `target`; return the variants that moved.
 
-        The user's tag decisions on `source` carry over where `target` has none; they are also
-        kept under `source`, so a later split gives them back.
+        The user's tag decisions, status and note on `source` carry over where `target` has
+        none; they are also kept under `source`, so a later split gives them back.
         """
         moved = [
             row[0]
@@ -749,6 +815,11 @@ class Store:
         self.conn.execute(
             "INSERT OR IGNORE INTO tag_decisions (paper_id, tag, assigned, decided_at)"
             " SELECT ?, tag, assigned, decided_at FROM tag_decisions WHERE paper_id = ?",
+            (target, source),
+        )
+        self.conn.execute(
+            "INSERT OR IGNORE INTO paper_status (paper_id, status, note, changed_at)"
+            " SELECT ?, status, note, changed_at FROM paper_status WHERE paper_id = ?",
             (target, source),
         )
         self.conn.execute("DELETE FROM papers WHERE id = ?", (source,))
@@ -855,3 +926,128 @@ class Store:
             " ORDER BY g.date IS NULL, g.date, s.name, g.position",
             (paper_id,),
         ).fetchall()
+
+    # --- search ------------------------------------------------------------------------------
+
+    def search_index_pending(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM fts_queue LIMIT 1").fetchone() is not None
+
+    def sync_search_index(self) -> None:
+        """Bring the search index in step with the papers' canonical text (one transaction)."""
+        if not self.search_index_pending():
+            return
+        with self.atomic():
+            conn = self.conn
+            conn.execute(
+                "DELETE FROM papers_fts WHERE rowid IN"
+                " (SELECT old_rowid FROM fts_queue UNION SELECT new_rowid FROM fts_queue)"
+            )
+            conn.execute(
+                "INSERT INTO papers_fts (rowid, title, abstract)"
+                " SELECT c.id, c.title, c.abstract FROM papers p JOIN sightings c"
+                " ON c.id = p.sighting_id WHERE p.sighting_id IN"
+                " (SELECT new_rowid FROM fts_queue WHERE new_rowid IS NOT NULL)"
+            )
+            conn.execute("DELETE FROM fts_queue")
+
+    # --- triage --------------------------------------------------------------------------
+
+    def set_status(
+        self, paper_ids: Sequence[str], status: Status | None, note: str | None, *, keep_note: bool
+    ) -> int:
+        """Change status and/or note of papers as one undoable step; returns the step number.
+
+        `status` None keeps each paper's status; `keep_note` keeps each paper's note.
+        """
+        conn = self.conn
+        batch = int(
+            conn.execute("SELECT coalesce(max(batch), 0) + 1 FROM status_history").fetchone()[0]
+        )
+        now = now_iso()
+        for paper in paper_ids:
+            row = conn.execute(
+                "SELECT status, note FROM paper_status WHERE paper_id = ?", (paper,)
+            ).fetchone()
+            old_status, old_note = (row[0], row[1]) if row else (None, None)
+            new_status = status or old_status or "new"
+            new_note = old_note if keep_note else note
+            conn.execute(
+                "INSERT INTO paper_status (paper_id, status, note, changed_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (paper_id) DO UPDATE SET status = excluded.status,"
+                " note = excluded.note, changed_at = excluded.changed_at",
+                (paper, new_status, new_note, now),
+            )
+            conn.execute(
+                "INSERT INTO status_history (batch, paper_id, old_status, old_note, new_status,"
+                " new_note, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (batch, paper, old_status, old_note, new_status, new_note, now),
+            )
+        return batch
+
+    def undo_status(self) -> list[tuple[str, str, str]]:
+        """Undo the latest status step not yet undone: [(paper, status now, status before)]."""
+        conn = self.conn
+        row = conn.execute("SELECT max(batch) FROM status_history WHERE undone = 0").fetchone()
+        if row[0] is None:
+            return []
+        batch = row[0]
+        undone = []
+        for entry in conn.execute(
+            "SELECT paper_id, old_status, old_note, new_status FROM status_history"
+            " WHERE batch = ? ORDER BY id DESC",
+            (batch,),
+        ).fetchall():
+            paper, old_status, old_note, new_status = entry
+            if old_status is None:
+                conn.execute("DELETE FROM paper_status WHERE paper_id = ?", (paper,))
+            else:
+                conn.execute(
+                    "UPDATE paper_status SET status = ?, note = ?, changed_at = ?"
+                    " WHERE paper_id = ?",
+                    (old_status, old_note, now_iso(), paper),
+                )
+            undone.append((paper, old_status or "new", new_status))
+        conn.execute("UPDATE status_history SET undone = 1 WHERE batch = ?", (batch,))
+        return undone
+
+    def status_counts(self) -> dict[str, int]:
+        rows = self.conn.execute(
+            "SELECT coalesce(st.status, 'new'), count(*) FROM papers p"
+            " LEFT JOIN paper_status st ON st.paper_id = p.id GROUP BY 1"
+        )
+        return {row[0]: row[1] for row in rows}
+
+    def dumps_per_month(self) -> list[tuple[str, int]]:
+        rows = self.conn.execute(
+            "SELECT substr(date, 1, 7) AS month, count(*) FROM sources WHERE date IS NOT NULL"
+            " GROUP BY month ORDER BY month"
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def search(self, query: str, limit: int | None) -> list[tuple[str, float, str, str]]:
+        """(paper id, rank, highlighted title, abstract snippet), best first.
+
+        bm25 weighs a title match ten times an abstract match. Highlights are marked with the
+        private-use characters U+E000 (start) and U+E001 (end) for the renderer to style.
+        """
+        sql = (
+            "SELECT p.id, bm25(papers_fts, 10.0, 1.0) AS rank,"
+            " highlight(papers_fts, 0, char(57344), char(57345)),"
+            " snippet(papers_fts, 1, char(57344), char(57345), '…', 24)"
+            " FROM papers_fts JOIN papers p ON p.sighting_id = papers_fts.rowid"
+            " WHERE papers_fts MATCH ? ORDER BY rank"
+        )
+        params: list[Any] = [query]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [(r[0], r[1], r[2], r[3]) for r in self.conn.execute(sql, params)]
+
+    def titles(self) -> list[tuple[str, str]]:
+        """(paper id, title) of every paper, for matching a title fragment."""
+        return [
+            (row[0], row[1])
+            for row in self.conn.execute(
+                "SELECT p.id, c.title FROM papers p JOIN sightings c ON c.id = p.sighting_id"
+            )
+        ]

@@ -1,0 +1,102 @@
+"""Deciding what to read: statuses, notes, undo, and the one-paper-at-a-time session of `next`.
+
+The session is a plain object fed one key at a time, so the CLI can drive it from a terminal
+in raw mode or from lines on standard input, and tests can drive it directly. Every key that
+changes something is saved at once in its own transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+
+from .errors import UsageError
+from .models import PaperDetail, Status
+from .store import PaperFilter, Store
+
+KEYS: dict[str, Status] = {"r": "read", "s": "starred", "k": "skipped", "l": "later"}
+HELP = "r read · s star · k skip · l later · n next · u undo · q quit"
+
+
+def mark(
+    store: Store,
+    ids: Sequence[str],
+    status: Status | None,
+    note: str | None = None,
+    *,
+    keep_note: bool = True,
+) -> list[str]:
+    """Set the status (and/or note) of papers given by id or prefix, as one undoable step."""
+    if status is None and keep_note:
+        raise UsageError("say what to do: --read, --star, --later, --skip, --new or --note")
+    papers = list(dict.fromkeys(store.resolve_id(text) for text in ids))
+    with store.atomic():
+        store.set_status(papers, status, note, keep_note=keep_note)
+    return papers
+
+
+def undo(store: Store) -> list[tuple[str, str, str]]:
+    """Undo the latest status change: [(paper, status restored, status undone)]."""
+    with store.atomic():
+        return store.undo_status()
+
+
+class Step(BaseModel):
+    """What a key press did, for the screen."""
+
+    message: str
+    done: bool = False
+
+
+class Session:
+    """Shows `new` papers one at a time, best first (seen in most dumps, then newest)."""
+
+    def __init__(self, store: Store, where: PaperFilter) -> None:
+        self.store = store
+        query = where.model_copy(update={"statuses": ["new"], "sort": "best", "limit": None})
+        self.queue = [paper.id for paper in store.list_papers(query)]
+        self.position = 0
+        self.decided = 0
+
+    @property
+    def remaining(self) -> int:
+        return len(self.queue) - self.position
+
+    def current(self) -> PaperDetail | None:
+        if self.position >= len(self.queue):
+            return None
+        return self.store.paper_detail(self.queue[self.position])
+
+    def press(self, key: str) -> Step:
+        key = key.strip().lower()[:1]
+        if key == "q":
+            return Step(message=f"stopped: {self.decided} decided", done=True)
+        if key == "u":
+            return self._undo()
+        if self.position >= len(self.queue):
+            return Step(message="nothing left to triage", done=True)
+        paper = self.queue[self.position]
+        if key == "n":
+            self.position += 1
+            return Step(message=f"{paper[:8]}: left as new", done=self.remaining == 0)
+        status = KEYS.get(key)
+        if status is None:
+            return Step(message=f"unknown key {key!r}: {HELP}")
+        with self.store.atomic():
+            self.store.set_status([paper], status, None, keep_note=True)
+        self.position += 1
+        self.decided += 1
+        return Step(message=f"{paper[:8]}: {status}", done=self.remaining == 0)
+
+    def _undo(self) -> Step:
+        restored = undo(self.store)
+        if not restored:
+            return Step(message="nothing to undo")
+        paper, before, after = restored[0]
+        if paper in self.queue[: self.position]:
+            self.queue.remove(paper)
+            self.position -= 1
+            self.queue.insert(self.position, paper)
+            self.decided = max(0, self.decided - 1)
+        return Step(message=f"{paper[:8]}: {after} undone, back to {before}")
