@@ -182,3 +182,17 @@ def test_show_displays_status_and_note(cli: Cli) -> None:
     cli("mark", paper, "--later", "--note", "after the deadline")
     human = cli("show", paper)
     assert "later" in human.stdout and "after the deadline" in human.stdout
+
+
+def test_stats_by_status_tag_and_month(cli: Cli) -> None:
+    first, second = ids(cli)[:2]
+    cli("mark", first, "--star")
+    cli("mark", second, "--read")
+    data = json.loads(cli("stats", "--format", "json").stdout)
+    assert data["per_status"] == {"new": 144, "starred": 1, "read": 1}
+    assert data["per_tag"]["deep-research"] == len(ids(cli, "--tag", "deep-research"))
+    assert data["dumps_per_month"] == {"2025-09": 2}
+    human = cli("stats").stdout
+    assert "Papers by status" in human and "Papers by tag" in human and "█" in human
+    rows = cli("stats", "--format", "csv").stdout.splitlines()
+    assert "per_status.starred,1" in rows

@@ -340,10 +340,13 @@ def show_stats(summary: Stats, fmt: Format) -> None:
             write_jsonl([data])
         return
     if fmt is Format.csv:
-        write_csv(
-            [{"metric": key, "value": value} for key, value in data.items() if key != "most_seen"],
-            ["metric", "value"],
-        )
+        rows: list[dict[str, Any]] = [
+            {"metric": key, "value": data[key]}
+            for key in ("papers", "sightings", "sources", "first_date", "last_date", "repeated")
+        ]
+        for group in ("per_status", "per_tag", "dumps_per_month"):
+            rows += [{"metric": f"{group}.{k}", "value": v} for k, v in data[group].items()]
+        write_csv(rows, ["metric", "value"])
         return
     overview = new_table("papers", "sightings", "dumps", "seen more than once", "dates")
     overview.add_row(
@@ -355,14 +358,32 @@ def show_stats(summary: Stats, fmt: Format) -> None:
     )
     console = stdout_console()
     console.print(overview)
+    statuses = {status: summary.per_status.get(status, 0) for status in _STATUS_MARK}
+    console.print(_bars("Papers by status", statuses))
+    if summary.per_tag:
+        console.print(_bars("Papers by tag", summary.per_tag))
+    if summary.dumps_per_month:
+        console.print(_bars("Dumps by month", summary.dumps_per_month))
     if summary.most_seen:
-        most = new_table("id", "seen", "last seen", "title", title="Most repeated papers")
+        most = new_table("id", "seen", "last seen", "title", title="Seen in the most dumps")
         most.columns[3].overflow = "fold"
         for paper in summary.most_seen:
             most.add_row(
                 short_id(paper.id), str(paper.seen), _day(paper.last_seen), literal(paper.title)
             )
         console.print(most)
+
+
+def _bars(title: str, counts: Mapping[str, int], width: int = 40) -> Table:
+    """A small horizontal bar chart as a table: label, count, bar."""
+    view = new_table("", "", "", title=title)
+    view.show_header = False
+    top = max(counts.values(), default=0) or 1
+    for label, count in counts.items():
+        filled = round(width * count / top)
+        bar = Text("█" * filled or ("▏" if count else ""), style="cyan")
+        view.add_row(literal(label), str(count), bar)
+    return view
 
 
 def show_tags(taxonomy: Taxonomy, counts: Mapping[str, tuple[int, int]], fmt: Format) -> None:

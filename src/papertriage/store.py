@@ -266,6 +266,9 @@ class Stats(BaseModel):
     repeated: int
     """Papers seen more than once."""
     most_seen: list[Paper]
+    per_status: dict[str, int]
+    per_tag: dict[str, int]
+    dumps_per_month: dict[str, int]
 
 
 class Store:
@@ -618,6 +621,9 @@ class Store:
             last_date=_date(last),
             repeated=repeated or 0,
             most_seen=most,
+            per_status=self.status_counts(),
+            per_tag={tag: count for tag, (count, _) in sorted(self.tag_counts().items())},
+            dumps_per_month=dict(self.dumps_per_month()),
         )
 
     # --- tags ----------------------------------------------------------------------------
