@@ -117,7 +117,7 @@ def test_stats(cli: Cli) -> None:
     assert (data["first_date"], data["last_date"]) == ("2025-09-05", "2025-09-26")
     assert len(data["most_seen"]) == 10 and data["most_seen"][0]["seen"] == 2
     human = cli("stats")
-    assert "Most repeated papers" in human.stdout
+    assert "Seen in the most dumps" in human.stdout
 
 
 def test_reading_commands_without_a_library(cli: Cli, library: Path) -> None:
