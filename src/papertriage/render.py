@@ -27,6 +27,7 @@ from .ingest import FileResult, IngestReport
 from .library import MARK_END, MARK_START, SearchHit, TagExplanation
 from .merging import Candidate, DedupeSummary, DuplicateGroup
 from .models import Paper, PaperDetail
+from .safety import CheckReport
 from .store import Stats
 from .tagging import EvalReport, Taxonomy
 
@@ -704,3 +705,34 @@ def show_search(hits: Sequence[SearchHit], fmt: Format) -> None:
         return view
 
     emit(rows, fmt, [*PAPER_COLUMNS, "rank", "snippet"], table)
+
+
+def show_check(report: CheckReport, fmt: Format) -> None:
+    data = {**report.model_dump(mode="json"), "ok": report.ok}
+    if fmt is Format.json:
+        write_json(data)
+        return
+    if fmt is Format.jsonl:
+        write_jsonl([problem.model_dump() for problem in report.problems])
+        return
+    if fmt is Format.csv:
+        write_csv([problem.model_dump() for problem in report.problems], ["check", "detail"])
+        return
+    view = new_table("check", "result")
+    failed = {problem.check for problem in report.problems}
+    for name in report.checks:
+        view.add_row(
+            name,
+            Text("problems", style="bold red") if name in failed else Text("ok", style="green"),
+        )
+    console = stdout_console()
+    console.print(view)
+    for problem in report.problems:
+        console.print(Text(f"{problem.check}: ", style="red") + literal(problem.detail))
+    verdict = "library is healthy" if report.ok else f"{len(report.problems)} problems found"
+    console.print(
+        Text(
+            f"{report.path} (schema {report.schema_version}, {report.papers} papers): {verdict}",
+            style="dim",
+        )
+    )

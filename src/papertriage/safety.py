@@ -1,0 +1,318 @@
+"""Keeping the user's library safe: integrity checks, consistent backups, and the user's
+decisions as a file of their own that can be applied to any library rebuilt from the dumps.
+
+What came from the dumps can always be ingested again; what the user decided (statuses, notes,
+manual tags, merges, splits, "not a duplicate") cannot, so it travels keyed by the stable ids
+that come from normalised titles.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from .errors import PapertriageError, StoreError
+from .models import Status
+from .store import Store, now_iso
+
+DECISIONS_FORMAT: Literal["papertriage-decisions"] = "papertriage-decisions"
+DECISIONS_VERSION = 1
+
+
+# --- check --------------------------------------------------------------------------------
+
+
+class Problem(BaseModel):
+    check: str
+    detail: str
+
+
+class CheckReport(BaseModel):
+    path: str
+    schema_version: int
+    papers: int
+    checks: list[str]
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_library(store: Store) -> CheckReport:
+    """Everything that must hold in a healthy library; each failure is named."""
+    conn = store.conn
+    problems: list[Problem] = []
+    checks: list[str] = []
+
+    def record(name: str, rows: list[str]) -> None:
+        checks.append(name)
+        problems.extend(Problem(check=name, detail=row) for row in rows[:20])
+        if len(rows) > 20:
+            problems.append(Problem(check=name, detail=f"... and {len(rows) - 20} more"))
+
+    integrity = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    record("integrity", [] if integrity == ["ok"] else integrity)
+    record(
+        "foreign keys",
+        [
+            f"{row[0]} row {row[1]} points to a missing {row[2]}"
+            for row in conn.execute("PRAGMA foreign_key_check")
+        ],
+    )
+    store.sync_search_index()
+    indexed = conn.execute("SELECT count(*) FROM papers_fts").fetchone()[0]
+    papers = conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+    missing = conn.execute(
+        "SELECT p.id FROM papers p WHERE NOT EXISTS"
+        " (SELECT 1 FROM papers_fts f WHERE f.rowid = p.sighting_id)"
+    ).fetchall()
+    stale = indexed - (papers - len(missing))
+    record(
+        "search index",
+        [f"paper {row[0]} is not in the search index" for row in missing]
+        + ([f"{stale} search entries belong to no paper"] if stale else []),
+    )
+    record(
+        "ids",
+        [
+            f"id {row[0]} resolves to missing paper {row[1]}"
+            for row in conn.execute(
+                "SELECT v.id, v.paper_id FROM variants v WHERE NOT EXISTS"
+                " (SELECT 1 FROM papers p WHERE p.id = v.paper_id)"
+                " AND EXISTS (SELECT 1 FROM sightings s WHERE s.key = v.key)"
+            )
+        ],
+    )
+    record(
+        "sightings",
+        [
+            f"sighting {row[0]} belongs to paper {row[1]} but its title to {row[2]}"
+            for row in conn.execute(
+                "SELECT s.id, s.paper_id, v.paper_id FROM sightings s JOIN variants v"
+                " ON v.key = s.key WHERE v.paper_id != s.paper_id LIMIT 100"
+            )
+        ],
+    )
+    record(
+        "summaries",
+        [
+            f"paper {row[0]} says seen {row[1]}, its sightings say {row[2]}"
+            for row in conn.execute(
+                "SELECT p.id, p.seen, (SELECT count(*) FROM sightings s WHERE s.paper_id = p.id)"
+                " AS n FROM papers p WHERE p.seen != n OR p.sighting_id IS NULL LIMIT 100"
+            )
+        ],
+    )
+    return CheckReport(
+        path=str(store.path),
+        schema_version=store.version,
+        papers=papers,
+        checks=checks,
+        problems=problems,
+    )
+
+
+# --- backup -------------------------------------------------------------------------------
+
+
+def backup_library(store: Store, target: Path, *, overwrite: bool = False) -> int:
+    """A consistent copy of the library, even while other processes use it (SQLite backup API).
+
+    Written to a temporary file next to the target and renamed, so a failed backup never leaves
+    a half-written file under the target's name. Returns the copy's size in bytes.
+    """
+    if target.exists() and not overwrite:
+        raise PapertriageError(f"{target}: already exists (use --force to replace it)")
+    if target.resolve() == store.path.resolve():
+        raise PapertriageError(f"{target}: that is the library itself")
+    partial = target.with_name(target.name + ".partial")
+    try:
+        partial.unlink(missing_ok=True)
+        copy = sqlite3.connect(partial)
+        try:
+            store.conn.backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            copy.close()
+        partial.replace(target)
+    except (OSError, sqlite3.Error) as exc:
+        partial.unlink(missing_ok=True)
+        raise PapertriageError(f"{target}: backup failed: {exc}") from None
+    return target.stat().st_size
+
+
+# --- decisions ----------------------------------------------------------------------------
+
+
+class StatusDecision(BaseModel):
+    paper: str
+    status: Status
+    note: str | None = None
+    changed_at: str
+
+
+class TagDecision(BaseModel):
+    paper: str
+    tag: str
+    assigned: bool
+    decided_at: str
+
+
+class PairDecision(BaseModel):
+    a: str
+    b: str
+    same: bool
+    """True: the user merged them; false: "not a duplicate" (or split apart)."""
+    decided_at: str
+
+
+class Decisions(BaseModel):
+    """Every decision of the user, keyed by stable paper ids (from normalised titles)."""
+
+    format: Literal["papertriage-decisions"] = DECISIONS_FORMAT
+    version: int = DECISIONS_VERSION
+    exported_at: str = Field(default_factory=now_iso)
+    statuses: list[StatusDecision] = []
+    tags: list[TagDecision] = []
+    pairs: list[PairDecision] = []
+
+
+class ImportSummary(BaseModel):
+    statuses: int
+    tags: int
+    merges: int
+    distinct: int
+    unknown_papers: int
+    """Decisions about papers this library does not have (yet): kept, and applied when they come."""
+
+
+def export_decisions(store: Store) -> Decisions:
+    conn = store.conn
+    return Decisions(
+        statuses=[
+            StatusDecision(paper=r[0], status=r[1], note=r[2], changed_at=r[3])
+            for r in conn.execute(
+                "SELECT paper_id, status, note, changed_at FROM paper_status ORDER BY paper_id"
+            )
+        ],
+        tags=[
+            TagDecision(paper=r[0], tag=r[1], assigned=bool(r[2]), decided_at=r[3])
+            for r in conn.execute(
+                "SELECT paper_id, tag, assigned, decided_at FROM tag_decisions"
+                " ORDER BY paper_id, tag"
+            )
+        ],
+        pairs=[
+            PairDecision(a=r[0], b=r[1], same=bool(r[2]), decided_at=r[3])
+            for r in conn.execute("SELECT a, b, same, decided_at FROM dupe_decisions ORDER BY a, b")
+        ],
+    )
+
+
+def read_decisions(path: Path) -> Decisions:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except OSError as exc:
+        raise PapertriageError(f"{path}: cannot read ({exc.strerror})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PapertriageError(f"{path}: not a decisions file (not JSON: {exc})") from None
+    if not isinstance(data, dict) or data.get("format") != DECISIONS_FORMAT:
+        raise PapertriageError(f"{path}: not a papertriage decisions file")
+    if data.get("version", 0) > DECISIONS_VERSION:
+        raise PapertriageError(f"{path}: written by a newer papertriage; upgrade to import it")
+    try:
+        return Decisions.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise PapertriageError(f"{path}: {where}: {first['msg']}") from None
+
+
+def import_decisions(store: Store, decisions: Decisions) -> ImportSummary:
+    """Apply decisions to this library in one transaction; later decisions win over older ones.
+
+    Decisions are stored under the ids they name, which every fresh library derives the same
+    way from the titles; merges are redone here, and pairs the user split or called distinct
+    are kept apart by the deduper from now on.
+    """
+    from .merging import merge_papers
+
+    conn = store.conn
+    known = {row[0] for row in conn.execute("SELECT id FROM variants")}
+    unknown = 0
+    with store.atomic():
+        for item in decisions.statuses:
+            unknown += item.paper not in known
+            conn.execute(
+                "INSERT INTO paper_status (paper_id, status, note, changed_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (paper_id) DO UPDATE SET"
+                " status = excluded.status, note = excluded.note,"
+                " changed_at = excluded.changed_at WHERE excluded.changed_at >= changed_at",
+                (_paper_of(store, item.paper), item.status, item.note, item.changed_at),
+            )
+        for tag in decisions.tags:
+            unknown += tag.paper not in known
+            conn.execute(
+                "INSERT INTO tag_decisions (paper_id, tag, assigned, decided_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (paper_id, tag) DO UPDATE SET"
+                " assigned = excluded.assigned, decided_at = excluded.decided_at"
+                " WHERE excluded.decided_at >= decided_at",
+                (_paper_of(store, tag.paper), tag.tag, int(tag.assigned), tag.decided_at),
+            )
+        distinct = [pair for pair in decisions.pairs if not pair.same]
+        for pair in distinct:
+            conn.execute(
+                "INSERT INTO dupe_decisions (a, b, same, decided_at) VALUES (?, ?, 0, ?)"
+                " ON CONFLICT (a, b) DO UPDATE SET same = 0, decided_at = excluded.decided_at",
+                (min(pair.a, pair.b), max(pair.a, pair.b), pair.decided_at),
+            )
+            _keep_apart(store, pair.a, pair.b)
+    merges = 0
+    for pair in decisions.pairs:
+        if (
+            pair.same
+            and pair.a in known
+            and pair.b in known
+            and store.resolve_id(pair.a) != store.resolve_id(pair.b)
+        ):
+            merge_papers(store, [pair.a, pair.b])
+            merges += 1
+    store.sync_search_index()
+    return ImportSummary(
+        statuses=len(decisions.statuses),
+        tags=len(decisions.tags),
+        merges=merges,
+        distinct=len(distinct),
+        unknown_papers=unknown,
+    )
+
+
+def _paper_of(store: Store, variant: str) -> str:
+    """The paper a stable id belongs to here (itself when this library does not have it)."""
+    row = store.conn.execute("SELECT paper_id FROM variants WHERE id = ?", (variant,)).fetchone()
+    return str(row[0]) if row else variant
+
+
+def _keep_apart(store: Store, a: str, b: str) -> None:
+    """If a distinct pair is merged in this library, take the later title back out."""
+    papers = store.variant_paper_map([a, b])
+    if len(papers) == 2 and papers[a] == papers[b]:
+        leaving = b if b != papers[b] else a
+        old = store.detach_variant(leaving)
+        store.refresh_papers([old, leaving])
+
+
+def write_decisions(decisions: Decisions, path: Path) -> None:
+    text = decisions.model_dump_json(indent=2)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_text(text + "\n", "utf-8")
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise StoreError(f"{path}: cannot write ({exc.strerror})") from None
