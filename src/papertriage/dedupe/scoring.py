@@ -1,0 +1,258 @@
+"""How alike two entries are, and what that makes them: merge, review, or nothing.
+
+Everything an entry needs for scoring is computed once per entry (`Features`); the costly part,
+the abstract's word triples, only for the entries of a pair that gets that far.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+
+from papertriage.dedupe.models import Decision, DedupeConfig, Entry, PairScore
+from papertriage.normalize import fold, strip_markup
+
+_WORD = re.compile(r"[^\W_]+")
+_DIGITS = re.compile(r"\d+")
+_DIGIT_WORD = re.compile(r"\S*\d\S*")
+_ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii", "xiii"})
+_SERIES = frozenset({"part", "vol", "volume", "book", "chapter", "phase", "stage", "level"})
+_NAME_END = re.compile(r"\s*(?::|\s[-–—]\s|\.\s)\s*")
+
+Verdict = tuple[Decision, float | None, str]
+"""A decision on a pair: (decision, abstract score or None, reason)."""
+
+
+def series_markers(key: str) -> tuple[str, ...]:
+    """The numbers and Roman numerals of a folded title, which tell a series or versions apart.
+
+    `qwen2 5` vs `qwen3` or `part i` vs `part ii` differ by a few characters only, so no
+    string similarity separates them; their markers do.
+    """
+    markers = _DIGITS.findall(key)
+    words = key.split()
+    for prev, word in zip(["", *words], words, strict=False):
+        if word in _ROMAN or (word in {"i", "v", "x"} and prev in _SERIES):
+            markers.append(word)
+    return tuple(sorted(markers))
+
+
+def abstract_shingles(abstract: str) -> frozenset[int]:
+    """Hashed word triples of an abstract, insensitive to case, markup, wrapping and punctuation."""
+    words = _WORD.findall(strip_markup(abstract).casefold())
+    return frozenset(map(hash, zip(words, words[1:], words[2:], strict=False)))
+
+
+_SKETCH_BITS = 2047
+"""Mask of the triple hashes kept in a sketch: a 2048-bit map, about 270 bytes an abstract."""
+
+
+@lru_cache(maxsize=4096)
+def _shingles_of(abstract: str) -> frozenset[int]:
+    return abstract_shingles(abstract)
+
+
+def abstract_sketch(abstract: str) -> tuple[int, int]:
+    """How many distinct word triples an abstract has, and a bit map of their hashes.
+
+    A triple of one abstract whose bit is not set in the other's map is surely missing from the
+    other, so the map bounds containment from above and proves most conflicts for the price of
+    one `&` of two small ints, with no set kept per entry.
+    """
+    shingles = abstract_shingles(abstract)
+    bits = 0
+    for value in {hash_ & _SKETCH_BITS for hash_ in shingles}:
+        bits |= 1 << value
+    return len(shingles), bits
+
+
+def abstract_similarity(a: frozenset[int], b: frozenset[int], min_words: int) -> float | None:
+    """Share of the shorter abstract's word triples present in the other, or None if too short.
+
+    Containment rather than Jaccard, so that an abstract cut short or missing its last sentence
+    still matches in full, while two different abstracts share only stock phrases.
+    """
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    if len(small) < min_words - 2:
+        return None
+    return round(100.0 * len(small & large) / len(small), 1)
+
+
+def title_similarity(key_a: str, key_b: str) -> float:
+    """Similarity of two folded titles, 0-100 (rapidfuzz `ratio`), rounded for stable output."""
+    return round(fuzz.ratio(key_a, key_b), 1)
+
+
+def name_words(title: str) -> int:
+    """Words of the folded title that come from a name before a colon (`PRISM:`), 0 if none."""
+    match = _NAME_END.search(title)
+    name = title[: match.start()] if match else ""
+    return len(fold(name).split()) if 0 < len(name.split()) <= 4 else 0
+
+
+class Features:
+    """What scoring needs of an entry, computed once; the abstract part only when first asked."""
+
+    __slots__ = (
+        "_sketch",
+        "compact",
+        "digit_words",
+        "entry",
+        "key",
+        "markers",
+        "name_words",
+        "sketches",
+    )
+
+    def __init__(
+        self,
+        entry: Entry,
+        key: str | None = None,
+        sketches: dict[str, tuple[int, int]] | None = None,
+    ) -> None:
+        self.entry = entry
+        self.key = fold(entry.title) if key is None else key
+        self.markers = series_markers(self.key)
+        self.digit_words: tuple[str, ...] | None = None
+        self.compact: str | None = None
+        self.name_words = name_words(entry.title)
+        self.sketches = sketches
+        """Sketches by abstract text, shared by the entries of one run (variants share texts)."""
+        self._sketch: tuple[int, int] | None = None
+
+    @property
+    def sketch(self) -> tuple[int, int]:
+        if self._sketch is None:
+            text = self.entry.abstract
+            if self.sketches is None:
+                self._sketch = abstract_sketch(text)
+            else:
+                found = self.sketches.get(text)
+                if found is None:
+                    found = self.sketches[text] = abstract_sketch(text)
+                self._sketch = found
+        return self._sketch
+
+    def typo_parts(self) -> tuple[tuple[str, ...], str]:
+        """The words holding a digit, and the key without spaces: what `typo_only` compares."""
+        if self.compact is None:
+            self.digit_words = tuple(_DIGIT_WORD.findall(self.key))
+            self.compact = self.key.replace(" ", "")
+        assert self.digit_words is not None
+        return self.digit_words, self.compact
+
+
+def judge(x: Features, y: Features, title: float, config: DedupeConfig) -> Verdict | None:
+    """Decide one pair from its title score: (decision, abstract score, reason) or None.
+
+    Titles decide alone only when they differ by a typo; otherwise the abstracts decide, and
+    titles alone can at most propose the pair for review.
+    """
+    typo = x.markers == y.markers and typo_only(x, y, config, 1)
+    if typo and title >= config.sure_title and typo_only(x, y, config, 0):
+        return "merge", None, f"titles differ by a typo ({title:.0f}% alike)"
+    abstract = _abstract_score(x, y, config, title < config.merge_title)
+    if abstract == -1.0:
+        return None  # a sure conflict, and the titles too far apart to propose
+    conflict = abstract is not None and abstract < config.abstract_conflict
+    same = abstract is not None and abstract >= config.abstract_same
+    short, long_ = sorted((x, y), key=lambda f: (len(f.key), f.key))
+    if (
+        not conflict
+        and long_.name_words
+        and len(short.key.split()) >= 4
+        and long_.key.split(maxsplit=long_.name_words)[-1] == short.key
+    ):
+        return "merge", abstract, "one title lost the name before its colon"
+    if conflict:
+        if title < config.merge_title:
+            return None
+        return "review", abstract, f"titles {title:.0f}% alike, abstracts only {abstract:.0f}%"
+    if x.markers != y.markers:
+        if same and numbers_dropped(x, y):
+            return "merge", abstract, f"same abstract ({abstract:.0f}%), a number dropped"
+        if title < config.review_title:
+            return None
+        return "review", abstract, "titles alike but their numbers differ (version or part?)"
+    if same:
+        return "merge", abstract, f"same abstract ({abstract:.0f}%), titles {title:.0f}% alike"
+    if typo and title >= config.merge_title and (abstract or typo_only(x, y, config, 0)):
+        return "merge", abstract, f"titles differ by a typo ({title:.0f}% alike)"
+    if title >= config.review_title:
+        return "review", abstract, f"titles {title:.0f}% alike, abstracts do not settle it"
+    return None
+
+
+def _abstract_score(x: Features, y: Features, config: DedupeConfig, may_skip: bool) -> float | None:
+    """`abstract_similarity` of two entries, from their sketches where they settle it.
+
+    With `may_skip`, -1.0 when the sketches prove a conflict (the exact score is not shown).
+    """
+    (size_x, bits_x), (size_y, bits_y) = x.sketch, y.sketch
+    if min(size_x, size_y) < config.min_abstract_words - 2:
+        return None
+    if x.entry.abstract == y.entry.abstract:
+        return 100.0
+    size, bits, other = (size_x, bits_x, bits_y) if size_x <= size_y else (size_y, bits_y, bits_x)
+    upper = round(100.0 * (size - (bits & ~other).bit_count()) / size, 1)
+    if may_skip and upper < config.abstract_conflict:
+        return -1.0
+    return abstract_similarity(
+        _shingles_of(x.entry.abstract), _shingles_of(y.entry.abstract), config.min_abstract_words
+    )
+
+
+def typo_only(x: Features, y: Features, config: DedupeConfig, least: int) -> bool:
+    """True when two titles differ by at most a few letters (spaces ignored), none in a number.
+
+    One letter per 30 is allowed, up to `max_typos` and at least `least`: with `least=0` a short
+    title (`A Survey of MoMa` / `MoA`) never counts as a typo.
+
+    Different papers with near-equal titles differ by a word (`Nemotron 3 Ultra` / `Super`,
+    `Qwen3-VL` / `Qwen3`) or a suffix to a number (`GPT-4o` / `GPT-4`); a typo does not.
+    """
+    digits_x, a = x.typo_parts()
+    digits_y, b = y.typo_parts()
+    if digits_x != digits_y:
+        return False
+    allowed = max(least, min(config.max_typos, min(len(a), len(b)) // 30))
+    if allowed == 0:
+        return a == b
+    return OSA.distance(a, b, score_cutoff=allowed) <= allowed
+
+
+def numbers_dropped(x: Features, y: Features) -> bool:
+    """True when one title's numbers are the other's minus some, none changed.
+
+    A formula lost from a name (`$\\nabla^2$DFT` -> `DFT`) or a `3D` dropped in a revision
+    removes numbers; a new version or part (`Qwen2.5` / `Qwen3`, `Part I` / `Part II`) changes them.
+    """
+    a, b = Counter(x.markers), Counter(y.markers)
+    return a <= b or b <= a
+
+
+def pair_score(x: Features, y: Features, title: float, verdict: Verdict) -> PairScore:
+    """The public record of one judged pair, ids in order."""
+    a, b = sorted((x.entry.id, y.entry.id))
+    decision, abstract, reason = verdict
+    return PairScore(
+        a=a, b=b, title_score=title, abstract_score=abstract, decision=decision, reason=reason
+    )
+
+
+def score_pair(a: Entry, b: Entry, config: DedupeConfig | None = None) -> PairScore | None:
+    """Score two entries as `find_duplicates` would, e.g. to explain a manual merge.
+
+    None when the pair is neither a merge nor worth reviewing (or is one entry twice).
+    """
+    config = config or DedupeConfig()
+    if a.id == b.id:
+        return None
+    x, y = Features(a), Features(b)
+    title = title_similarity(x.key, y.key)
+    verdict = judge(x, y, title, config)
+    return None if verdict is None else pair_score(x, y, title, verdict)
