@@ -291,6 +291,10 @@ class Store:
         self.conn.row_factory = sqlite3.Row
         try:
             self._check_and_migrate()
+        except sqlite3.OperationalError:
+            # Busy, disk full, I/O: the CLI says what happened; the file itself is fine.
+            self.conn.close()
+            raise
         except sqlite3.DatabaseError as exc:
             self.conn.close()
             raise StoreError(f"{path}: not a usable papertriage library ({exc})") from None

@@ -1,0 +1,201 @@
+"""Real processes against one library: kill -9 at any moment, concurrent writers and readers,
+and a full disk. Whatever happens, the library stays consistent and a rerun converges."""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import CORPUS, DUMPS
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and rlimits")
+
+
+def papertriage(*args: str, db: Path, **kwargs: object) -> subprocess.Popen[str]:
+    env = {**os.environ, "PAPERTRIAGE_DB": str(db), "NO_COLOR": "1"}
+    env.pop("PAPERTRIAGE_TAXONOMY", None)
+    env.pop("PAPERTRIAGE_CONFIG", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "papertriage", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,  # type: ignore[call-overload]
+    )
+
+
+def run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    process = papertriage(*args, db=db)
+    stdout, stderr = process.communicate(timeout=300)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+@pytest.fixture(scope="module")
+def dumps(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A few hundred real dumps, copied so their names and mtimes are this test's own."""
+    folder = tmp_path_factory.mktemp("dumps")
+    for path in sorted((CORPUS / "dumps").glob("*.txt"))[:150]:
+        shutil.copy(path, folder / path.name)
+    for path in DUMPS.glob("*.txt"):
+        shutil.copy(path, folder / f"seed-2025-{path.name}")
+    return folder
+
+
+def snapshot(db: Path) -> dict[str, object]:
+    """What a user sees of a library: papers, what they show, their sightings and tags."""
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        papers = conn.execute(
+            "SELECT p.id, p.seen, p.first_seen, p.last_seen, c.title FROM papers p"
+            " JOIN sightings c ON c.id = p.sighting_id ORDER BY p.id"
+        ).fetchall()
+        sightings = conn.execute(
+            "SELECT s.path, g.position, g.paper_id FROM sightings g JOIN sources s"
+            " ON s.id = g.source_id ORDER BY s.path, g.position"
+        ).fetchall()
+        tags = conn.execute("SELECT paper_id, tag FROM paper_tags ORDER BY 1, 2").fetchall()
+        indexed = conn.execute("SELECT count(*) FROM papers_fts").fetchone()[0]
+        queued = conn.execute("SELECT count(*) FROM fts_queue").fetchone()[0]
+    finally:
+        conn.close()
+    return {
+        "papers": papers,
+        "sightings": sightings,
+        "tags": tags,
+        "index": indexed if not queued else None,
+    }
+
+
+@pytest.fixture(scope="module")
+def clean(dumps: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    db = tmp_path_factory.mktemp("clean") / "library.db"
+    result = run("ingest", str(dumps), db=db)
+    assert result.returncode == 0, result.stderr
+    assert run("search", "agents", db=db).returncode == 0  # syncs the index like any reader
+    return snapshot(db)
+
+
+@pytest.mark.parametrize("delay", [0.5, 1.2, 2.5])
+def test_kill_during_ingest_then_rerun_equals_a_clean_run(
+    dumps: Path, clean: dict[str, object], tmp_path: Path, delay: float
+) -> None:
+    db = tmp_path / "library.db"
+    process = papertriage("ingest", str(dumps), db=db)
+    time.sleep(delay)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    if db.exists():
+        conn = sqlite3.connect(db)
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        # Every dump is wholly stored or not at all.
+        for records, stored in conn.execute(
+            "SELECT s.records, (SELECT count(*) FROM sightings g WHERE g.source_id = s.id)"
+            " FROM sources s"
+        ):
+            assert records == stored
+        conn.close()
+    result = run("ingest", str(dumps), db=db)
+    assert result.returncode == 0, result.stderr
+    assert run("search", "agents", db=db).returncode == 0
+    assert snapshot(db) == clean
+
+
+@pytest.mark.parametrize(
+    "command", [("retag",), ("dupes", "--rescan"), ("check",)], ids=lambda c: c[0]
+)
+def test_kill_during_library_commands(
+    dumps: Path, clean: dict[str, object], tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    db = tmp_path / "library.db"
+    assert run("ingest", str(dumps), db=db).returncode == 0
+    for delay in (0.5,):
+        process = papertriage(*command, db=db)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=60)
+    assert run(*command, db=db).returncode == 0
+    assert run("search", "agents", db=db).returncode == 0
+    assert snapshot(db) == clean
+
+
+def test_kill_during_next_keeps_every_decision_made(dumps: Path, tmp_path: Path) -> None:
+    db = tmp_path / "library.db"
+    assert run("ingest", str(DUMPS), db=db).returncode == 0
+    process = papertriage("next", db=db, stdin=subprocess.PIPE)
+    assert process.stdin is not None
+    process.stdin.write("r\ns\n")
+    process.stdin.flush()
+    time.sleep(2.0)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    conn = sqlite3.connect(db)
+    statuses = sorted(row[0] for row in conn.execute("SELECT status FROM paper_status"))
+    conn.close()
+    assert statuses == ["read", "starred"]
+
+
+def test_two_ingests_at_once_with_readers(
+    dumps: Path, clean: dict[str, object], tmp_path: Path
+) -> None:
+    files = sorted(dumps.glob("*.txt"))
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    for index, path in enumerate(files):
+        # Overlapping halves: some dumps are ingested by both processes at once.
+        if index < len(files) * 2 // 3:
+            os.link(path, first / path.name)
+        if index >= len(files) // 3:
+            os.link(path, second / path.name)
+    db = tmp_path / "library.db"
+    writers = [papertriage("ingest", str(folder), db=db) for folder in (first, second)]
+    reads = failures = 0
+    while any(writer.poll() is None for writer in writers):
+        if db.exists():
+            reader = run("list", "--limit", "5", "--format", "json", db=db)
+            reads += 1
+            if reader.returncode != 0 and "no library here yet" not in reader.stderr:
+                failures += 1
+                print(reader.stderr)
+    outputs = [writer.communicate(timeout=300) for writer in writers]
+    assert [writer.returncode for writer in writers] == [0, 0], outputs
+    assert failures == 0 and reads > 0
+    # Same dumps, other paths: the sightings differ only by where the files lie.
+    together = snapshot(db)
+    assert together["papers"] == clean["papers"]
+    assert together["tags"] == clean["tags"]
+
+
+def _limit_file_size(limit: int) -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def test_disk_full_is_a_clear_error_and_loses_nothing(dumps: Path, tmp_path: Path) -> None:
+    db = tmp_path / "library.db"
+    assert run("ingest", str(DUMPS), db=db).returncode == 0
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    before = snapshot(db)
+    limit = db.stat().st_size + 256 * 1024
+    process = papertriage("ingest", str(dumps), db=db, preexec_fn=lambda: _limit_file_size(limit))
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 1
+    lines = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert lines and "disk full" in lines[-1], stderr
+    assert "Traceback" not in stderr
+    assert run("check", db=db).returncode == 0
+    after = snapshot(db)
+    assert set(before["papers"]) <= set(after["papers"])  # type: ignore[arg-type]
