@@ -113,9 +113,11 @@ def block_pairs(
 ) -> None:
     """Add the pairs of one block whose titles score at least `cutoff` to `out`.
 
-    With `absorb`, an entry at least that close to an earlier one (same markers) is not offered
-    to later entries: in a block of a hundred variants of one title, each is compared with the
-    few distinct ones instead of all, which keeps big groups linear.
+    With `absorb`, an entry at least that close to an earlier one (same markers) is compared
+    through it only: paired with its absorbers alone and not offered to later entries. In a
+    block of a hundred variants of one title, each is compared with the few distinct ones
+    instead of all, and only those meet the variants of a look-alike paper: big groups and
+    their neighbours stay linear.
     """
     choices: list[str] = []
     chosen: list[int] = []
@@ -136,15 +138,18 @@ def block_pairs(
                     key, choices, scorer=ratio, score_cutoff=cutoff, limit=None
                 )
             ]
+        if absorb is not None and markers is not None:
+            mine = markers[index]
+            absorbers = [
+                (other, score)
+                for other, score in found
+                if score >= absorb and markers[other] == mine
+            ]
+            absorbed = bool(absorbers)
+            if absorbed:
+                found = absorbers
         for other, score in found:
             out.add(other, index, score)
-            if (
-                absorb is not None
-                and markers is not None
-                and score >= absorb
-                and markers[other] == markers[index]
-            ):
-                absorbed = True
         if not absorbed:
             choices.append(key)
             chosen.append(index)
