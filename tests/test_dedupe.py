@@ -9,14 +9,18 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
 from papertriage.dedupe import (
     DedupeConfig,
     Entry,
+    abstract_shingles,
+    abstract_similarity,
     candidate_pairs,
     find_duplicates,
     score_pair,
 )
+from papertriage.dedupe.scoring import abstract_sketch
 from papertriage.normalize import fold, paper_id
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -210,3 +214,72 @@ def test_scores_are_symmetric(first: str, second: str, change: str) -> None:
     a = entry(first, abstract_of(0))
     b = entry(change + second if change == "Towards " else second + change, abstract_of(0))
     assert score_pair(a, b) == score_pair(b, a)
+
+
+def typo_variants(title: str, count: int) -> list[str]:
+    """`count` distinct one- or two-letter typos of `title`, made deterministically."""
+    made: list[str] = []
+    for n in range(len(title)):
+        for m in (n + 7, n + 13):
+            if len(made) == count:
+                return made
+            chars = list(title)
+            for at in (n, m % len(title)):
+                if chars[at].isalpha():
+                    chars[at] = "x" if chars[at] != "x" else "y"
+            variant = "".join(chars)
+            if variant != title and fold(variant) not in {fold(v) for v in made}:
+                made.append(variant)
+    return made
+
+
+def test_a_paper_seen_many_times_is_one_cluster_with_its_exact_lowest_score() -> None:
+    paper = corpus("papers.jsonl")[300]
+    other = corpus("papers.jsonl")[301]
+    entries = [entry(paper["title"], paper["abstract"])]
+    entries += [entry(t, paper["abstract"]) for t in typo_variants(paper["title"], 40)]
+    entries += [entry(other["title"], other["abstract"])]
+    entries += [entry(t, other["abstract"]) for t in typo_variants(other["title"], 10)]
+    result = find_duplicates(entries)
+    groups = sorted(sorted(cluster.ids) for cluster in result.clusters)
+    expected = sorted([sorted(e.id for e in entries[:41]), sorted(e.id for e in entries[41:])])
+    assert groups == expected
+    for cluster in result.clusters:
+        members = [e for e in entries if e.id in cluster.ids]
+        lowest = min(
+            round(fuzz.ratio(fold(p.title), fold(q.title)), 1)
+            for n, p in enumerate(members)
+            for q in members[n + 1 :]
+        )
+        assert cluster.score == lowest
+        assert len(cluster.pairs) == len(cluster.ids) - 1  # the edges that joined it
+
+
+def test_the_abstract_sketch_never_proves_a_conflict_that_is_not_there() -> None:
+    papers = corpus("papers.jsonl")
+    config = DedupeConfig()
+    abstracts = [p["abstract"] for p in papers[:60]]
+    abstracts += [a[: len(a) // 4] for a in abstracts[:20]]  # cut short: contained in full
+    for n, first in enumerate(abstracts):
+        for second in abstracts[n + 1 :]:
+            exact = abstract_similarity(
+                abstract_shingles(first), abstract_shingles(second), config.min_abstract_words
+            )
+            (size_a, bits_a), (size_b, bits_b) = abstract_sketch(first), abstract_sketch(second)
+            size, bits, other = (
+                (size_a, bits_a, bits_b) if size_a <= size_b else (size_b, bits_b, bits_a)
+            )
+            upper = round(100.0 * (size - (bits & ~other).bit_count()) / size, 1)
+            assert exact is None or upper >= exact
+
+
+def test_incremental_finds_what_a_full_run_finds_for_the_new_entries() -> None:
+    papers = corpus("papers.jsonl")[:800]
+    old = [entry(p["title"], p["abstract"]) for p in papers]
+    new = [entry(p["title"].replace("e", "3", 1) + "s", p["abstract"]) for p in papers[::9]]
+    new_ids = {e.id for e in new}
+    full = find_duplicates(old + new)
+    incremental = find_duplicates(old + new, new_ids=new_ids)
+    assert sorted(c.ids for c in incremental.clusters) == sorted(
+        c.ids for c in full.clusters if new_ids & set(c.ids)
+    )
