@@ -117,7 +117,7 @@ def main() -> None:
             f"{best['records'] / best['cpu']:,.0f}",
             f"{best['peak_mib']:.0f}",
         )
-    Console().print(table)
+    Console(width=150).print(table)
 
 
 if __name__ == "__main__":
