@@ -68,12 +68,12 @@ def blocks(
     too catches a title that lost its name (`A^2E: ...` / `...`). With `new`, only the blocks
     of those entries are built: a pair with a new entry shares one of the new entry's words.
     """
-    words = [key.split() for key in keys]
-    frequency = Counter(chain.from_iterable(map(set, words)))
+    # words are split again where needed: a million lists of words would outweigh the titles
+    frequency = Counter(chain.from_iterable(set(key.split()) for key in keys))
     limit = config.max_block
 
     def chosen(index: int) -> set[str]:
-        ws = words[index]
+        ws = keys[index].split()
         usable = sorted(
             {w for w in ws if 1 < frequency[w] <= limit}, key=lambda w: (frequency[w], w)
         )
@@ -95,8 +95,8 @@ def blocks(
         wanted: set[str] = set()
         for index in sorted(new):
             wanted |= chosen(index)
-        for index, ws in enumerate(words):
-            if not wanted.isdisjoint(ws):
+        for index, key in enumerate(keys):
+            if not wanted.isdisjoint(key.split()):
                 for word in chosen(index) & wanted:
                     postings[word].append(index)
     unique = dict.fromkeys(tuple(members) for members in postings.values() if len(members) > 1)
