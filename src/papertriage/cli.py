@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import io
 import sqlite3
 import sys
 from collections.abc import Callable, Generator
@@ -13,7 +14,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar, cast
 
 import typer
 
-from . import __version__, library, merging, render, safety, triage
+from . import __version__, export, library, merging, render, safety, triage
 from .dates import parse_user_date
 from .errors import PapertriageError, UsageError
 from .models import STATUSES, Status
@@ -525,6 +526,86 @@ def search(
     with open_store(db) as store:
         hits = library.search(store, query, where)
     render.show_search(hits, fmt)
+
+
+class ExportFormat(StrEnum):
+    bibtex = "bibtex"
+    csv = "csv"
+    json = "json"
+    jsonl = "jsonl"
+    markdown = "markdown"
+
+
+@app.command("export")
+@handles_errors
+def export_papers(
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="bibtex, csv, json, jsonl or markdown.")
+    ] = ExportFormat.markdown,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to FILE instead of stdout.", dir_okay=False),
+    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    source: Annotated[str | None, typer.Option(help="Only papers seen in this dump.")] = None,
+    seen_min: Annotated[int | None, typer.Option(min=1, help="Only papers seen N+ times.")] = None,
+    tag: TagFilter = None,
+    any_tag: Annotated[
+        list[str] | None, typer.Option("--any-tag", help="Only papers with any of these tags.")
+    ] = None,
+    untagged: Annotated[bool, typer.Option(help="Only papers with no tag at all.")] = False,
+    status: StatusOption = None,
+    limit: Annotated[int | None, typer.Option(min=0, help="At most N papers.")] = None,
+    sort: Annotated[SortKey, typer.Option(help="Order: date, title, seen, best.")] = "date",
+    formula_guard: Annotated[
+        bool,
+        typer.Option(
+            help="CSV: prefix cells a spreadsheet would run as formulas (=, +, -, @) with '."
+        ),
+    ] = True,
+    title: Annotated[str | None, typer.Option(help="Markdown: the digest's heading.")] = None,
+    taxonomy: TaxonomyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Export papers (filters as in `list`): BibTeX, a markdown digest grouped by tag, CSV, JSON."""
+    tax = library.resolve_taxonomy(taxonomy)
+    tags, any_tags = tag or [], any_tag or []
+    if tags or any_tags:
+        library.check_tags(tax, tags + any_tags)
+    where = PaperFilter(
+        since=_user_date(since),
+        until=_user_date(until),
+        source=_source_argument(source),
+        seen_min=seen_min,
+        tags=tags,
+        any_tags=any_tags,
+        untagged=untagged,
+        statuses=_statuses(status),
+        limit=limit,
+        sort=sort,
+    )
+    with open_store(db) as store:
+        papers = [store.paper_detail(paper.id) for paper in store.list_papers(where)]
+    text = io.StringIO(newline="")
+    if fmt is ExportFormat.bibtex:
+        export.write_bibtex(papers, text)
+    elif fmt is ExportFormat.markdown:
+        export.write_markdown(papers, text, taxonomy=tax, title=title, since=where.since)
+    elif fmt is ExportFormat.csv:
+        export.write_csv(papers, text, formula_guard=formula_guard)
+    elif fmt is ExportFormat.json:
+        export.write_json(papers, text)
+    else:
+        export.write_jsonl(papers, text)
+    if output is None:
+        sys.stdout.write(text.getvalue())
+    else:
+        partial = output.with_name(output.name + ".partial")
+        with partial.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text.getvalue())
+        partial.replace(output)
+        render.info(f"exported {len(papers)} papers to {output}")
 
 
 @app.command()
