@@ -248,3 +248,20 @@ def _looks_like_marker(title: str) -> bool:
     from papertriage.parse import CHROME as chrome_lines
 
     return title.casefold() in chrome_lines or parse_date_line(title) is not None
+
+
+def test_parser_memory_does_not_grow_with_the_dump(tmp_path: Path) -> None:
+    """Streaming: peak memory while parsing 8x more text stays about the same."""
+    import tracemalloc
+
+    page = (DUMPS / "000_2b9e3ea4e6b592bd.txt").read_text()
+    peaks = []
+    for copies in (5, 40):
+        path = tmp_path / f"big-{copies}-2025.txt"
+        path.write_text("\n\n".join([page] * copies))
+        tracemalloc.start()
+        count = sum(1 for _ in read_dump(path))
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert count == 95 * copies
+    assert peaks[1] < peaks[0] * 1.5, peaks
