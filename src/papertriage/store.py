@@ -69,7 +69,6 @@ CREATE INDEX sightings_key ON sightings(key);
 _V2 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ALTER TABLE papers ADD COLUMN tagged_with TEXT;
-CREATE INDEX papers_tagged_with ON papers(tagged_with);
 CREATE TABLE paper_tags (
     paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
     tag TEXT NOT NULL,
