@@ -145,6 +145,37 @@ def _statuses(chosen: list[StatusChoice] | None) -> list[Status]:
     return [cast(Status, str(choice)) for choice in chosen or []]
 
 
+def _paper_filter(
+    taxonomy: Path | None,
+    since: str | None,
+    until: str | None,
+    source: str | None,
+    seen_min: int | None,
+    tag: list[str] | None,
+    any_tag: list[str] | None,
+    untagged: bool,
+    status: list[StatusChoice] | None,
+    limit: int | None,
+    sort: SortKey,
+) -> PaperFilter:
+    """The filters `list` and `export` share, checked (dates, tag names) and typed."""
+    tags, any_tags = tag or [], any_tag or []
+    if tags or any_tags:
+        library.check_tags(library.resolve_taxonomy(taxonomy), tags + any_tags)
+    return PaperFilter(
+        since=_user_date(since),
+        until=_user_date(until),
+        source=_source_argument(source),
+        seen_min=seen_min,
+        tags=tags,
+        any_tags=any_tags,
+        untagged=untagged,
+        statuses=_statuses(status),
+        limit=limit,
+        sort=sort,
+    )
+
+
 def open_store(db: Path | None, *, create: bool = False) -> Store:
     return Store(resolve_db_path(db), create=create)
 
@@ -240,24 +271,12 @@ def list_papers(
     fmt: FormatOption = Format.table,
 ) -> None:
     """The library, newest first, filtered by date, dump, repetition and tags."""
-    tags, any_tags = tag or [], any_tag or []
-    if tags or any_tags:
-        library.check_tags(library.resolve_taxonomy(taxonomy), tags + any_tags)
-    where = PaperFilter(
-        since=_user_date(since),
-        until=_user_date(until),
-        source=_source_argument(source),
-        seen_min=seen_min,
-        tags=tags,
-        any_tags=any_tags,
-        untagged=untagged,
-        statuses=_statuses(status),
-        limit=limit,
-        sort=sort,
+    where = _paper_filter(
+        taxonomy, since, until, source, seen_min, tag, any_tag, untagged, status, limit, sort
     )
     with open_store(db) as store:
         papers = store.list_papers(where)
-        if (tags or any_tags or untagged) and library.tags_are_stale(
+        if (where.tags or where.any_tags or untagged) and library.tags_are_stale(
             store, library.resolve_taxonomy(taxonomy)
         ):
             render.warn("tags were assigned with another taxonomy; run `papertriage retag`")
@@ -570,20 +589,8 @@ def export_papers(
 ) -> None:
     """Export papers (filters as in `list`): BibTeX, a markdown digest grouped by tag, CSV, JSON."""
     tax = library.resolve_taxonomy(taxonomy)
-    tags, any_tags = tag or [], any_tag or []
-    if tags or any_tags:
-        library.check_tags(tax, tags + any_tags)
-    where = PaperFilter(
-        since=_user_date(since),
-        until=_user_date(until),
-        source=_source_argument(source),
-        seen_min=seen_min,
-        tags=tags,
-        any_tags=any_tags,
-        untagged=untagged,
-        statuses=_statuses(status),
-        limit=limit,
-        sort=sort,
+    where = _paper_filter(
+        taxonomy, since, until, source, seen_min, tag, any_tag, untagged, status, limit, sort
     )
     with open_store(db) as store:
         papers = [store.paper_detail(paper.id) for paper in store.list_papers(where)]

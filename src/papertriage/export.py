@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import TextIO
 
-from .models import PaperDetail, Status
+from .models import PAPER_FIELDS, PaperDetail, Status
 from .normalize import strip_markup
 from .tagging import TagScore, Taxonomy, score_paper
 
@@ -566,18 +566,7 @@ def write_markdown(
 
 # --- CSV and JSON --------------------------------------------------------------------------
 
-CSV_COLUMNS = (
-    "id",
-    "title",
-    "abstract",
-    "seen",
-    "first_seen",
-    "last_seen",
-    "sources",
-    "tags",
-    "status",
-    "note",
-)
+CSV_COLUMNS = PAPER_FIELDS
 # OWASP's list: a spreadsheet reads a cell starting with these as a formula (or, for tab and
 # carriage return, as one after it trims them).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -55,6 +55,10 @@ class Paper(BaseModel):
     note: str | None = None
 
 
+PAPER_FIELDS: tuple[str, ...] = tuple(Paper.model_fields)
+"""The columns of a paper in CSV output, in order."""
+
+
 class PaperDetail(Paper):
     """A paper with every sighting, for `show`."""
 

@@ -26,7 +26,7 @@ from rich.text import Text
 from .ingest import FileResult, IngestReport
 from .library import MARK_END, MARK_START, SearchHit, TagExplanation
 from .merging import Candidate, DedupeSummary, DuplicateGroup
-from .models import Paper, PaperDetail
+from .models import PAPER_FIELDS, Paper, PaperDetail
 from .safety import CheckReport
 from .store import Stats
 from .tagging import EvalReport, Taxonomy
@@ -247,18 +247,7 @@ def _status_mark(status: str) -> Text:
     return Text(_STATUS_MARK.get(status, "?"), style=_STATUS_STYLE.get(status, ""))
 
 
-PAPER_COLUMNS = [
-    "id",
-    "title",
-    "abstract",
-    "seen",
-    "first_seen",
-    "last_seen",
-    "sources",
-    "tags",
-    "status",
-    "note",
-]
+PAPER_COLUMNS = list(PAPER_FIELDS)
 
 
 def show_papers(papers: Sequence[Paper], fmt: Format) -> None:
