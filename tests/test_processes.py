@@ -199,3 +199,26 @@ def test_disk_full_is_a_clear_error_and_loses_nothing(dumps: Path, tmp_path: Pat
     assert run("check", db=db).returncode == 0
     after = snapshot(db)
     assert set(before["papers"]) <= set(after["papers"])  # type: ignore[arg-type]
+
+
+def test_kill_during_merge_and_split_leaves_one_or_the_other(tmp_path: Path) -> None:
+    from .conftest import FIXTURES
+
+    db = tmp_path / "library.db"
+    assert run("ingest", str(FIXTURES / "dupes"), db=db).returncode == 0
+    conn = sqlite3.connect(db)
+    a, b = conn.execute("SELECT a, b FROM dupe_candidates").fetchone()
+    conn.close()
+    for delay in (0.05, 0.2, 0.5):
+        for command in (("merge", a, b), ("split", a)):
+            process = papertriage(*command, db=db)
+            time.sleep(delay)
+            process.send_signal(signal.SIGKILL)
+            process.communicate(timeout=60)
+            assert run("check", db=db).returncode == 0
+            conn = sqlite3.connect(db)
+            together = conn.execute(
+                "SELECT count(DISTINCT paper_id) FROM variants WHERE id IN (?, ?)", (a, b)
+            ).fetchone()[0]
+            conn.close()
+            assert together in (1, 2)

@@ -168,3 +168,18 @@ def test_truncated_library_is_refused_and_left_alone(cli: Cli, library: Path) ->
         assert result.stderr.startswith("error: ") and str(library) in result.stderr
         assert "Traceback" not in result.stderr
     assert library.read_bytes() == before
+
+
+def test_corrupted_library_is_refused_and_left_alone(cli: Cli, library: Path) -> None:
+    cli("ingest", str(DUMPS))
+    conn = sqlite3.connect(library)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    data = bytearray(library.read_bytes())
+    data[16:24] = b"\xff" * 8  # page size and format bytes of the header
+    library.write_bytes(bytes(data))
+    before = library.read_bytes()
+    result = cli("list")
+    assert result.exit_code == 1 and result.stderr.startswith(f"error: {library}")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert library.read_bytes() == before
