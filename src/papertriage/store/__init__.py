@@ -1,0 +1,40 @@
+"""The SQLite library: one `Store` owns one connection and every SQL statement.
+
+Writers go through `atomic()`, which takes the write lock up front (BEGIN IMMEDIATE) so that
+two processes never deadlock half-way through a transaction. The statements are grouped by what
+they are about; `Store` is all of them on one connection.
+"""
+
+from .base import (
+    PaperFilter,
+    SightingRow,
+    SortKey,
+    SourceRow,
+    Stats,
+    default_db_path,
+    now_iso,
+    resolve_db_path,
+)
+from .dupes import DupeQueries
+from .papers import PaperQueries
+from .schema import APPLICATION_ID, MIGRATIONS, Migration
+
+
+class Store(PaperQueries, DupeQueries):
+    """A papertriage library in one SQLite file."""
+
+
+__all__ = [
+    "APPLICATION_ID",
+    "MIGRATIONS",
+    "Migration",
+    "PaperFilter",
+    "SightingRow",
+    "SortKey",
+    "SourceRow",
+    "Stats",
+    "Store",
+    "default_db_path",
+    "now_iso",
+    "resolve_db_path",
+]

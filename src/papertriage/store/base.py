@@ -1,0 +1,172 @@
+"""The connection to a library file: opening it safely, migrating it, and transactions.
+
+Opening never changes a file that is not a papertriage library, nor one from a newer version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import BaseModel
+
+from ..errors import StoreError
+from ..models import Paper, Status
+from .schema import APPLICATION_ID, MIGRATIONS, Migration
+
+SortKey = Literal["date", "title", "seen", "best"]
+SightingRow = tuple[int, int, int, int, str | None, str | None, str, str, str, str]
+"""(id, source_id, position, line, header_date, date, title, abstract, key, paper_id)"""
+
+
+def default_db_path() -> Path:
+    """Where the library lives when neither --db nor PAPERTRIAGE_DB says otherwise."""
+    from platformdirs import user_data_path
+
+    return user_data_path("papertriage", appauthor=False) / "library.db"
+
+
+def resolve_db_path(option: Path | None) -> Path:
+    if option is not None:
+        return option
+    env = os.environ.get("PAPERTRIAGE_DB")
+    return Path(env) if env else default_db_path()
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+class PaperFilter(BaseModel):
+    """What `list` (and every command that selects papers) can filter on."""
+
+    since: dt.date | None = None
+    until: dt.date | None = None
+    source: str | None = None
+    seen_min: int | None = None
+    tags: list[str] = []
+    """Papers with every one of these tags."""
+    any_tags: list[str] = []
+    """Papers with at least one of these tags."""
+    untagged: bool = False
+    statuses: list[Status] = []
+    """Papers with any of these statuses."""
+    ids: list[str] | None = None
+    """Only these papers (e.g. search hits), in this order unless another sort is asked for."""
+    limit: int | None = None
+    sort: SortKey = "date"
+
+
+class SourceRow(BaseModel):
+    id: int
+    path: str
+    name: str
+    sha256: str
+
+
+class Stats(BaseModel):
+    papers: int
+    sightings: int
+    sources: int
+    first_date: dt.date | None
+    last_date: dt.date | None
+    repeated: int
+    """Papers seen more than once."""
+    most_seen: list[Paper]
+    per_status: dict[str, int]
+    per_tag: dict[str, int]
+    dumps_per_month: dict[str, int]
+
+
+class StoreBase:
+    """A papertriage library file: its connection, checks, migrations and transactions."""
+
+    def __init__(
+        self, path: Path, migrations: Sequence[Migration] = MIGRATIONS, *, create: bool = True
+    ) -> None:
+        self.path = path
+        self._migrations = migrations
+        exists = path.exists() and path.stat().st_size > 0
+        if not exists and not create:
+            raise StoreError(f"{path}: no library here yet (run `papertriage ingest` first)")
+        if not exists:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open the library: {exc}") from None
+        self.conn.row_factory = sqlite3.Row
+        try:
+            self._check_and_migrate()
+        except sqlite3.OperationalError:
+            # Busy, disk full, I/O: the CLI says what happened; the file itself is fine.
+            self.conn.close()
+            raise
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise StoreError(f"{path}: not a usable papertriage library ({exc})") from None
+        except StoreError:
+            self.conn.close()
+            raise
+
+    def _check_and_migrate(self) -> None:
+        conn = self.conn
+        conn.execute("PRAGMA busy_timeout = 30000")
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        if has_tables and app_id != APPLICATION_ID:
+            raise StoreError(
+                f"{self.path}: not a papertriage library (another program's SQLite file);"
+                " use --db to choose another path"
+            )
+        target = len(self._migrations)
+        if version > target:
+            raise StoreError(
+                f"{self.path}: library is schema version {version}, newer than this papertriage"
+                f" understands ({target}); upgrade papertriage"
+            )
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if version < target:
+            with self.atomic():
+                # Another process may have migrated while we waited for the lock.
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                for step in range(version, target):
+                    self._migrations[step](conn)
+                    conn.execute(f"PRAGMA user_version = {step + 1}")
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+    @property
+    def version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One write transaction: everything inside lands, or nothing does."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")

@@ -1,0 +1,208 @@
+"""Duplicate queries: title variants and the papers they belong to, the merge log, the user's
+word on pairs, and the candidates for review."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from typing import Literal
+
+from ..errors import NotFoundError
+from .base import StoreBase, now_iso
+
+
+class DupeQueries(StoreBase):
+    # --- variants and dedupe ---------------------------------------------------------------
+
+    def variant_papers(self, keys: Iterable[str]) -> dict[str, str]:
+        """The paper each known title key belongs to, in one query."""
+        rows = self.conn.execute(
+            "SELECT key, paper_id FROM variants WHERE key IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(keys)),),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    def add_variants(self, rows: Iterable[tuple[str, str, str, str | None]]) -> None:
+        """Record (id, key, paper id, date) for title keys; a known key keeps its paper."""
+        self.conn.executemany(
+            "INSERT INTO variants (id, key, paper_id, first_seen) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET first_seen = CASE"
+            " WHEN first_seen IS NULL OR excluded.first_seen < first_seen"
+            " THEN coalesce(excluded.first_seen, first_seen) ELSE first_seen END",
+            rows,
+        )
+
+    def pending_variants(self) -> set[str]:
+        rows = self.conn.execute("SELECT id FROM variants WHERE deduped = 0")
+        return {row[0] for row in rows}
+
+    def mark_deduped(self) -> None:
+        self.conn.execute("UPDATE variants SET deduped = 1 WHERE deduped = 0")
+
+    def variant_texts(self) -> Iterator[tuple[str, str, str]]:
+        """(variant id, title, abstract) of every variant still seen, oldest first.
+
+        The text is that of the variant's earliest sighting.
+        """
+        return (
+            (row[0], row[1], row[2])
+            for row in self.conn.execute(
+                "SELECT v.id, s.title, s.abstract FROM variants v JOIN sightings s"
+                " ON s.id = (SELECT min(g.id) FROM sightings g WHERE g.key = v.key)"
+                " ORDER BY v.first_seen IS NULL, v.first_seen, v.rowid"
+            )
+        )
+
+    def variant_paper_map(self, variant_ids: Iterable[str]) -> dict[str, str]:
+        rows = self.conn.execute(
+            "SELECT id, paper_id FROM variants WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(variant_ids)),),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    def paper_variants(self, paper_id: str) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT id FROM variants WHERE paper_id = ? ORDER BY first_seen IS NULL, first_seen,"
+            " rowid",
+            (paper_id,),
+        )
+        return [row[0] for row in rows]
+
+    def oldest_paper(self, paper_ids: Iterable[str]) -> str:
+        """The paper first seen earliest (ties: created first, then id): it keeps its id."""
+        row = self.conn.execute(
+            "SELECT id FROM papers WHERE id IN (SELECT value FROM json_each(?))"
+            " ORDER BY first_seen IS NULL, first_seen, created_at, id LIMIT 1",
+            (json.dumps(list(paper_ids)),),
+        ).fetchone()
+        if row is None:
+            raise NotFoundError("none of these papers is in the library")
+        return str(row[0])
+
+    def move_paper(self, source: str, target: str) -> list[str]:
+        """Fold paper `source` into `target`; return the variants that moved.
+
+        The user's tag decisions, status and note on `source` carry over where `target` has
+        none; they are also kept under `source`, so a later split gives them back.
+        """
+        moved = [
+            row[0]
+            for row in self.conn.execute("SELECT id FROM variants WHERE paper_id = ?", (source,))
+        ]
+        self.conn.execute("UPDATE variants SET paper_id = ? WHERE paper_id = ?", (target, source))
+        self.conn.execute("UPDATE sightings SET paper_id = ? WHERE paper_id = ?", (target, source))
+        self.conn.execute(
+            "INSERT OR IGNORE INTO tag_decisions (paper_id, tag, assigned, decided_at)"
+            " SELECT ?, tag, assigned, decided_at FROM tag_decisions WHERE paper_id = ?",
+            (target, source),
+        )
+        self.conn.execute(
+            "INSERT OR IGNORE INTO paper_status (paper_id, status, note, changed_at)"
+            " SELECT ?, status, note, changed_at FROM paper_status WHERE paper_id = ?",
+            (target, source),
+        )
+        self.conn.execute("DELETE FROM papers WHERE id = ?", (source,))
+        return moved
+
+    def detach_variant(self, variant_id: str) -> str:
+        """Make a variant its own paper again (under its own id); return the paper it left."""
+        row = self.conn.execute(
+            "SELECT key, paper_id FROM variants WHERE id = ?", (variant_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no paper with id {variant_id}")
+        key, old = row
+        self.conn.execute("UPDATE variants SET paper_id = id WHERE id = ?", (variant_id,))
+        self.conn.execute(
+            "INSERT OR IGNORE INTO papers (id, created_at) VALUES (?, ?)", (variant_id, now_iso())
+        )
+        self.conn.execute("UPDATE sightings SET paper_id = ? WHERE key = ?", (variant_id, key))
+        self.conn.execute(
+            "UPDATE merges SET undone_at = ? WHERE variant_id = ? AND undone_at IS NULL",
+            (now_iso(), variant_id),
+        )
+        return str(old)
+
+    def log_merge(
+        self,
+        paper_id: str,
+        variant_id: str,
+        origin: Literal["auto", "user"],
+        title_score: float | None,
+        abstract_score: float | None,
+        reason: str,
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO merges (paper_id, variant_id, origin, title_score, abstract_score,"
+            " reason, merged_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (paper_id, variant_id, origin, title_score, abstract_score, reason, now_iso()),
+        )
+
+    def merge_log(self, paper_id: str) -> list[sqlite3.Row]:
+        """The merges in force that built this paper, oldest first."""
+        return self.conn.execute(
+            "SELECT m.variant_id, m.origin, m.title_score, m.abstract_score, m.reason,"
+            " m.merged_at FROM merges m JOIN variants v ON v.id = m.variant_id"
+            " WHERE v.paper_id = ? AND m.undone_at IS NULL ORDER BY m.id",
+            (paper_id,),
+        ).fetchall()
+
+    def decide_pair(self, a: str, b: str, same: bool) -> None:
+        low, high = sorted((a, b))
+        self.conn.execute(
+            "INSERT INTO dupe_decisions (a, b, same, decided_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (a, b) DO UPDATE SET same = excluded.same,"
+            " decided_at = excluded.decided_at",
+            (low, high, int(same), now_iso()),
+        )
+        self.conn.execute("DELETE FROM dupe_candidates WHERE a = ? AND b = ?", (low, high))
+
+    def distinct_pairs(self) -> list[tuple[str, str]]:
+        rows = self.conn.execute("SELECT a, b FROM dupe_decisions WHERE same = 0")
+        return [(row[0], row[1]) for row in rows]
+
+    def add_candidates(self, rows: Iterable[tuple[str, str, float, float | None, str]]) -> None:
+        """Remember possible duplicates for review, unless the user already decided the pair."""
+        self.conn.executemany(
+            "INSERT INTO dupe_candidates (a, b, title_score, abstract_score, reason)"
+            " SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS"
+            " (SELECT 1 FROM dupe_decisions d WHERE d.a = ?1 AND d.b = ?2)"
+            " ON CONFLICT (a, b) DO UPDATE SET title_score = excluded.title_score,"
+            " abstract_score = excluded.abstract_score, reason = excluded.reason",
+            rows,
+        )
+
+    def candidates(self) -> list[sqlite3.Row]:
+        """Open review pairs: the two variants are still in different papers."""
+        return self.conn.execute(
+            "SELECT c.a, c.b, va.paper_id AS paper_a, vb.paper_id AS paper_b, c.title_score,"
+            " c.abstract_score, c.reason FROM dupe_candidates c"
+            " JOIN variants va ON va.id = c.a JOIN variants vb ON vb.id = c.b"
+            " JOIN papers pa ON pa.id = va.paper_id JOIN papers pb ON pb.id = vb.paper_id"
+            " WHERE va.paper_id != vb.paper_id ORDER BY c.title_score DESC, c.a, c.b"
+        ).fetchall()
+
+    def variant_title(self, variant_id: str) -> str:
+        row = self.conn.execute(
+            "SELECT s.title FROM variants v JOIN sightings s ON s.key = v.key WHERE v.id = ?"
+            " ORDER BY s.id LIMIT 1",
+            (variant_id,),
+        ).fetchone()
+        return str(row[0]) if row else ""
+
+    def duplicated_papers(self, min_seen: int) -> list[str]:
+        """Papers seen at least `min_seen` times, most seen first."""
+        rows = self.conn.execute(
+            "SELECT id FROM papers WHERE seen >= ? ORDER BY seen DESC, last_seen DESC, id",
+            (min_seen,),
+        )
+        return [row[0] for row in rows]
+
+    def sightings_with_keys(self, paper_id: str) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            "SELECT s.name AS source, g.date, g.position, g.line, g.title, g.key"
+            " FROM sightings g JOIN sources s ON s.id = g.source_id WHERE g.paper_id = ?"
+            " ORDER BY g.date IS NULL, g.date, s.name, g.position",
+            (paper_id,),
+        ).fetchall()

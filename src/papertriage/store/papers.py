@@ -1,0 +1,370 @@
+"""Paper queries: sources, sightings, the papers they make, listing, detail, stats, search."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..errors import NotFoundError
+from ..models import Paper, PaperDetail, Sighting
+from .base import PaperFilter, SightingRow, SourceRow, Stats, _date, now_iso
+from .triage import TriageQueries
+
+
+class PaperQueries(TriageQueries):
+    # --- sources -------------------------------------------------------------------------
+
+    def source_by_path(self, path: str) -> SourceRow | None:
+        row = self.conn.execute(
+            "SELECT id, path, name, sha256 FROM sources WHERE path = ?", (path,)
+        ).fetchone()
+        return SourceRow(**dict(row)) if row else None
+
+    def source_by_sha256(self, sha256: str) -> SourceRow | None:
+        row = self.conn.execute(
+            "SELECT id, path, name, sha256 FROM sources WHERE sha256 = ? LIMIT 1", (sha256,)
+        ).fetchone()
+        return SourceRow(**dict(row)) if row else None
+
+    def delete_source(self, source_id: int) -> list[str]:
+        """Remove a source and its sightings; return the papers they belonged to."""
+        papers = [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT DISTINCT paper_id FROM sightings WHERE source_id = ?", (source_id,)
+            )
+        ]
+        self.conn.execute("DELETE FROM sightings WHERE source_id = ?", (source_id,))
+        self.conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+        return papers
+
+    def add_source(self, path: str, name: str, sha256: str) -> int:
+        cursor = self.conn.execute(
+            "INSERT INTO sources (path, name, sha256, records, ingested_at) VALUES (?, ?, ?, 0, ?)",
+            (path, name, sha256, now_iso()),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def finish_source(
+        self, source_id: int, records: int, header_date: str | None, date: dt.date | None
+    ) -> None:
+        self.conn.execute(
+            "UPDATE sources SET records = ?, header_date = ?, date = ? WHERE id = ?",
+            (records, header_date, date.isoformat() if date else None, source_id),
+        )
+
+    # --- papers and sightings ------------------------------------------------------------
+
+    def existing_papers(self, paper_ids: Iterable[str]) -> set[str]:
+        """Which of these ids the library has, in one query."""
+        ids = json.dumps(list(paper_ids))
+        rows = self.conn.execute(
+            "SELECT id FROM papers WHERE id IN (SELECT value FROM json_each(?))", (ids,)
+        )
+        return {row[0] for row in rows}
+
+    def next_sighting_id(self) -> int:
+        """The id the next sighting gets; only meaningful inside a write transaction."""
+        return int(
+            self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM sightings").fetchone()[0]
+        )
+
+    def add_sightings(self, rows: Sequence[SightingRow]) -> None:
+        """Store sightings and fold each into its paper's summary (created if new).
+
+        Summaries are updated incrementally here; `refresh_papers` recomputes them from scratch
+        when sightings are removed. A sighting at least as new as the paper's last one becomes
+        the one whose title and abstract the paper shows (ties: the later one, as in refresh).
+        """
+        self.conn.executemany(
+            "INSERT INTO sightings (id, source_id, position, line, header_date, date, title,"
+            " abstract, key, paper_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        created = now_iso()
+        self.conn.executemany(
+            """
+            INSERT INTO papers (id, sighting_id, seen, first_seen, last_seen, created_at)
+            VALUES (?, ?, 1, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET
+              seen = seen + 1,
+              first_seen = CASE WHEN first_seen IS NULL OR excluded.first_seen < first_seen
+                           THEN coalesce(excluded.first_seen, first_seen) ELSE first_seen END,
+              last_seen = CASE WHEN last_seen IS NULL OR excluded.last_seen > last_seen
+                          THEN coalesce(excluded.last_seen, last_seen) ELSE last_seen END,
+              sighting_id = CASE WHEN excluded.last_seen >= last_seen OR last_seen IS NULL
+                            THEN excluded.sighting_id ELSE sighting_id END,
+              tagged_with = CASE WHEN excluded.last_seen >= last_seen OR last_seen IS NULL
+                            THEN NULL ELSE tagged_with END
+            """,
+            ((r[9], r[0], r[5], r[5], created) for r in rows),
+        )
+
+    def refresh_papers(self, paper_ids: Iterable[str]) -> None:
+        """Recompute what a paper shows from its sightings; drop papers left with none.
+
+        The canonical title and abstract are those of the newest sighting, since a revised
+        title is the one the authors settled on.
+        """
+        conn = self.conn
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS touched (id TEXT PRIMARY KEY)")
+        conn.execute("DELETE FROM temp.touched")
+        conn.executemany("INSERT OR IGNORE INTO temp.touched VALUES (?)", ((p,) for p in paper_ids))
+        conn.execute(
+            """
+            UPDATE papers SET
+              seen = (SELECT count(*) FROM sightings g WHERE g.paper_id = papers.id),
+              first_seen = (SELECT min(date) FROM sightings g WHERE g.paper_id = papers.id),
+              last_seen = (SELECT max(date) FROM sightings g WHERE g.paper_id = papers.id),
+              sighting_id = (SELECT id FROM sightings g WHERE g.paper_id = papers.id
+                             ORDER BY g.date IS NULL, g.date DESC, g.id DESC LIMIT 1),
+              tagged_with = NULL
+            WHERE id IN (SELECT id FROM temp.touched)
+            """
+        )
+        conn.execute("DELETE FROM papers WHERE id IN (SELECT id FROM temp.touched) AND seen = 0")
+
+    def resolve_variant(self, text: str) -> tuple[str, str]:
+        """(variant id, paper id) for a full id or unique prefix, like git.
+
+        Any id a paper ever had resolves: a merged paper's other ids lead to it.
+        """
+        prefix = text.strip().lower()
+        if not prefix or any(ch not in "0123456789abcdef" for ch in prefix):
+            raise NotFoundError(f"{text!r} is not a paper id (ids are hex, e.g. 3f2a9c1b)")
+        rows = self.conn.execute(
+            "SELECT v.id, v.paper_id FROM variants v JOIN papers p ON p.id = v.paper_id"
+            " WHERE v.id >= ? AND v.id < ? ORDER BY v.id LIMIT 50",
+            (prefix, prefix + "g"),
+        ).fetchall()
+        papers = sorted({row[1] for row in rows})
+        if not papers:
+            raise NotFoundError(f"no paper with id {text}")
+        if len(papers) > 1:
+            shown = ", ".join(papers[:5])
+            raise NotFoundError(f"id prefix {text} is ambiguous: {shown}; give more characters")
+        exact = [row for row in rows if row[0] == prefix]
+        chosen = exact[0] if exact else (rows[0] if len(rows) == 1 else (papers[0], papers[0]))
+        return str(chosen[0]), str(chosen[1])
+
+    def resolve_id(self, text: str) -> str:
+        """A paper id from any id it ever had, or a unique prefix of one."""
+        return self.resolve_variant(text)[1]
+
+    def _paper(self, row: sqlite3.Row) -> Paper:
+        names = row["sources"].split("\x1f") if row["sources"] else []
+        tags = row["tags"].split("\x1f") if row["tags"] else []
+        return Paper(
+            id=row["id"],
+            title=row["title"],
+            abstract=row["abstract"],
+            seen=row["seen"],
+            first_seen=_date(row["first_seen"]),
+            last_seen=_date(row["last_seen"]),
+            sources=names,
+            tags=tags,
+            status=row["status"],
+            note=row["note"],
+        )
+
+    _PAPER_COLUMNS = """
+        p.id, c.title, c.abstract, p.seen, p.first_seen, p.last_seen,
+        (SELECT group_concat(name, char(31)) FROM (
+            SELECT DISTINCT s.name FROM sightings g JOIN sources s ON s.id = g.source_id
+            WHERE g.paper_id = p.id ORDER BY s.name)) AS sources,
+        (SELECT group_concat(tag, char(31)) FROM (
+            SELECT tag FROM effective_tags e WHERE e.paper_id = p.id ORDER BY tag)) AS tags,
+        coalesce(st.status, 'new') AS status, st.note AS note
+    """
+
+    _PAPERS = (
+        "papers p JOIN sightings c ON c.id = p.sighting_id"
+        " LEFT JOIN paper_status st ON st.paper_id = p.id"
+    )
+
+    def list_papers(self, where: PaperFilter) -> list[Paper]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if where.since is not None:
+            clauses.append("p.last_seen >= ?")
+            params.append(where.since.isoformat())
+        if where.until is not None:
+            clauses.append("p.first_seen <= ?")
+            params.append(where.until.isoformat())
+        if where.seen_min is not None:
+            clauses.append("p.seen >= ?")
+            params.append(where.seen_min)
+        if where.source is not None:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM sightings g JOIN sources s ON s.id = g.source_id"
+                " WHERE g.paper_id = p.id AND (s.path = ? OR s.name = ?))"
+            )
+            params += [where.source, where.source]
+        for tag in where.tags:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM effective_tags e WHERE e.paper_id = p.id AND e.tag = ?)"
+            )
+            params.append(tag)
+        if where.any_tags:
+            marks = ", ".join("?" * len(where.any_tags))
+            clauses.append(
+                "EXISTS (SELECT 1 FROM effective_tags e WHERE e.paper_id = p.id"
+                f" AND e.tag IN ({marks}))"
+            )
+            params += where.any_tags
+        if where.untagged:
+            clauses.append("NOT EXISTS (SELECT 1 FROM effective_tags e WHERE e.paper_id = p.id)")
+        if where.statuses:
+            marks = ", ".join("?" * len(where.statuses))
+            clauses.append(f"coalesce(st.status, 'new') IN ({marks})")
+            params += where.statuses
+        if where.ids is not None:
+            clauses.append("p.id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(where.ids))
+        order = {
+            "date": "p.last_seen IS NULL, p.last_seen DESC, p.seen DESC, c.title",
+            "title": "c.title COLLATE NOCASE, p.id",
+            "seen": "p.seen DESC, p.last_seen DESC, c.title",
+            # Triage order: seen in most dumps, then newest.
+            "best": "p.seen DESC, p.last_seen IS NULL, p.last_seen DESC, p.id",
+        }[where.sort]
+        sql = f"SELECT {self._PAPER_COLUMNS} FROM {self._PAPERS}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += f" ORDER BY {order}"
+        if where.limit is not None:
+            sql += " LIMIT ?"
+            params.append(where.limit)
+        return [self._paper(row) for row in self.conn.execute(sql, params)]
+
+    def paper_detail(self, paper_id: str) -> PaperDetail:
+        row = self.conn.execute(
+            f"SELECT {self._PAPER_COLUMNS} FROM {self._PAPERS} WHERE p.id = ?", (paper_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no paper with id {paper_id}")
+        sightings = [
+            Sighting(
+                source=s["name"],
+                date=_date(s["date"]),
+                position=s["position"],
+                line=s["line"],
+                title=s["title"],
+                abstract=s["abstract"],
+            )
+            for s in self.conn.execute(
+                "SELECT s.name, g.date, g.position, g.line, g.title, g.abstract"
+                " FROM sightings g JOIN sources s ON s.id = g.source_id"
+                " WHERE g.paper_id = ? ORDER BY g.date IS NULL, g.date, s.name, g.position",
+                (paper_id,),
+            )
+        ]
+        return PaperDetail(
+            **self._paper(row).model_dump(),
+            sightings=sightings,
+            tag_origins=self.paper_tags(paper_id),
+        )
+
+    def stats(self, top: int = 10) -> Stats:
+        conn = self.conn
+        papers, repeated, first, last = conn.execute(
+            "SELECT count(*), sum(seen > 1), min(first_seen), max(last_seen) FROM papers"
+        ).fetchone()
+        sightings = conn.execute("SELECT count(*) FROM sightings").fetchone()[0]
+        sources = conn.execute("SELECT count(*) FROM sources").fetchone()[0]
+        most = self.list_papers(PaperFilter(seen_min=2, sort="seen", limit=top))
+        return Stats(
+            papers=papers,
+            sightings=sightings,
+            sources=sources,
+            first_date=_date(first),
+            last_date=_date(last),
+            repeated=repeated or 0,
+            most_seen=most,
+            per_status=self.status_counts(),
+            per_tag={tag: count for tag, (count, _) in sorted(self.tag_counts().items())},
+            dumps_per_month=dict(self.dumps_per_month()),
+        )
+
+    def papers_by_key(self, keys: Iterable[str]) -> dict[str, str]:
+        """Paper ids of sightings with these title keys (for matching gold labels by title)."""
+        found: dict[str, str] = {}
+        for key in keys:
+            row = self.conn.execute(
+                "SELECT paper_id FROM sightings WHERE key = ? LIMIT 1", (key,)
+            ).fetchone()
+            if row:
+                found[key] = row[0]
+        return found
+
+    def paper_text(self, paper_id: str) -> tuple[str, str]:
+        row = self.conn.execute(
+            "SELECT c.title, c.abstract FROM papers p JOIN sightings c ON c.id = p.sighting_id"
+            " WHERE p.id = ?",
+            (paper_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no paper with id {paper_id}")
+        return row[0], row[1]
+
+    # --- search ------------------------------------------------------------------------------
+
+    def search_index_pending(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM fts_queue LIMIT 1").fetchone() is not None
+
+    def sync_search_index(self) -> None:
+        """Bring the search index in step with the papers' canonical text (one transaction)."""
+        if not self.search_index_pending():
+            return
+        with self.atomic():
+            conn = self.conn
+            conn.execute(
+                "DELETE FROM papers_fts WHERE rowid IN"
+                " (SELECT old_rowid FROM fts_queue UNION SELECT new_rowid FROM fts_queue)"
+            )
+            conn.execute(
+                "INSERT INTO papers_fts (rowid, title, abstract)"
+                " SELECT c.id, c.title, c.abstract FROM papers p JOIN sightings c"
+                " ON c.id = p.sighting_id WHERE p.sighting_id IN"
+                " (SELECT new_rowid FROM fts_queue WHERE new_rowid IS NOT NULL)"
+            )
+            conn.execute("DELETE FROM fts_queue")
+
+    def dumps_per_month(self) -> list[tuple[str, int]]:
+        rows = self.conn.execute(
+            "SELECT substr(date, 1, 7) AS month, count(*) FROM sources WHERE date IS NOT NULL"
+            " GROUP BY month ORDER BY month"
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def search(self, query: str, limit: int | None) -> list[tuple[str, float, str, str]]:
+        """(paper id, rank, highlighted title, abstract snippet), best first.
+
+        bm25 weighs a title match ten times an abstract match. Highlights are marked with the
+        private-use characters U+E000 (start) and U+E001 (end) for the renderer to style.
+        """
+        sql = (
+            "SELECT p.id, bm25(papers_fts, 10.0, 1.0) AS rank,"
+            " highlight(papers_fts, 0, char(57344), char(57345)),"
+            " snippet(papers_fts, 1, char(57344), char(57345), '…', 24)"
+            " FROM papers_fts JOIN papers p ON p.sighting_id = papers_fts.rowid"
+            " WHERE papers_fts MATCH ? ORDER BY rank"
+        )
+        params: list[Any] = [query]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [(r[0], r[1], r[2], r[3]) for r in self.conn.execute(sql, params)]
+
+    def titles(self) -> list[tuple[str, str]]:
+        """(paper id, title) of every paper, for matching a title fragment."""
+        return [
+            (row[0], row[1])
+            for row in self.conn.execute(
+                "SELECT p.id, c.title FROM papers p JOIN sightings c ON c.id = p.sighting_id"
+            )
+        ]
