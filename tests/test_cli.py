@@ -192,3 +192,23 @@ def test_every_format_for_every_data_command(cli: Cli, fmt: str) -> None:
         result = cli(*args, "--format", fmt)
         assert result.exit_code == 0, (args, result.stderr)
         assert result.stdout.strip() and result.stderr == ""
+
+
+def test_every_command_and_option_has_help() -> None:
+    """Like sqlite-utils' test_docs: a command or option without help is a bug."""
+    import typer.main
+
+    from papertriage.cli import app
+
+    def walk(command: object, path: str) -> list[str]:
+        missing = []
+        if not getattr(command, "help", None):
+            missing.append(path)
+        for param in getattr(command, "params", []):
+            if getattr(param, "param_type_name", "") == "option" and not param.help:
+                missing.append(f"{path} {param.opts[0]}")
+        for name, sub in getattr(command, "commands", {}).items():
+            missing += walk(sub, f"{path} {name}")
+        return missing
+
+    assert walk(typer.main.get_command(app), "papertriage") == []

@@ -1,0 +1,20 @@
+"""The `papertriage` command: options in, one call into the core, rendering out.
+
+`common` holds the app and what every command shares; each module registers its commands.
+"""
+
+from typing import Any
+
+from .common import app
+
+# Importing a command module registers its commands on `app`, in this order in --help.
+# isort: off
+from . import papers, dupes, tags, triage, safety  # noqa: F401
+# isort: on
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console-script entry point."""
+    return app(args=argv, prog_name="papertriage")

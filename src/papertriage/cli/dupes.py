@@ -1,0 +1,103 @@
+"""Commands about duplicates: dupes, merge, split, distinct."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .. import library, merging, render
+from ..render import Format
+from .common import (
+    ConfigOption,
+    DbOption,
+    FormatOption,
+    ThresholdOption,
+    app,
+    handles_errors,
+    open_store,
+)
+
+
+@app.command()
+@handles_errors
+def dupes(
+    candidates: Annotated[
+        bool,
+        typer.Option("--candidates", help="List the possible duplicates to review instead."),
+    ] = False,
+    min_seen: Annotated[int, typer.Option(min=2, help="Only papers seen at least N times.")] = 2,
+    rescan: Annotated[
+        bool,
+        typer.Option(
+            help="Run the deduper over the whole library first (e.g. after changing thresholds)."
+        ),
+    ] = False,
+    config: ConfigOption = None,
+    threshold: ThresholdOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Papers seen more than once: their variants, where each was seen, and why they merged."""
+    with open_store(db) as store:
+        if rescan:
+            summary = merging.dedupe_library(
+                store, library.resolve_dedupe_config(config, threshold), full=True
+            )
+            render.info(
+                f"rescanned {summary.considered} titles: {summary.merged} merged,"
+                f" {summary.candidates} to review"
+            )
+        if candidates:
+            render.show_candidates(merging.review_candidates(store), fmt)
+        else:
+            render.show_duplicates(merging.duplicate_groups(store, min_seen), fmt)
+
+
+@app.command()
+@handles_errors
+def merge(
+    papers: Annotated[list[str], typer.Argument(help="Two or more paper ids (or prefixes).")],
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Merge papers that are the same paper; the oldest keeps its id, the others resolve to it."""
+    with open_store(db) as store:
+        kept = merging.merge_papers(store, papers)
+        detail = store.paper_detail(kept)
+    render.info(f"merged into {kept}")
+    render.show_paper(detail, fmt)
+
+
+@app.command()
+@handles_errors
+def split(
+    paper: Annotated[
+        str,
+        typer.Argument(
+            help="A merged paper's id (split all its titles apart) or one of its other ids"
+            " (split that title out)."
+        ),
+    ],
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Undo a merge; the split titles are never merged again."""
+    with open_store(db) as store:
+        ids = merging.split_paper(store, paper)
+        papers = [store.paper_detail(paper_id) for paper_id in ids]
+    render.info(f"split into {len(ids)} papers")
+    render.show_papers(papers, fmt)
+
+
+@app.command()
+@handles_errors
+def distinct(
+    first: Annotated[str, typer.Argument(help="A paper id (or prefix).")],
+    second: Annotated[str, typer.Argument(help="Another paper id (or prefix).")],
+    db: DbOption = None,
+) -> None:
+    """Say two papers are not duplicates: they are never merged or proposed again."""
+    with open_store(db) as store:
+        merging.mark_distinct(store, first, second)
+    render.info("noted: not duplicates")

@@ -1,0 +1,123 @@
+"""Commands about tags: tags (list, explain, eval), retag, tag."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .. import library, render
+from ..render import Format, progress_bar
+from ..store import resolve_db_path
+from .common import (
+    DbOption,
+    FormatOption,
+    TaxonomyOption,
+    app,
+    handles_errors,
+    open_store,
+)
+
+tags_app = typer.Typer(
+    help="The topic tags: list them, explain a paper's tags, measure the tagger.",
+    no_args_is_help=False,
+    rich_markup_mode=None,
+)
+app.add_typer(tags_app, name="tags")
+
+
+@tags_app.callback(invoke_without_command=True)
+@handles_errors
+def tags_overview(
+    ctx: typer.Context,
+    taxonomy: TaxonomyOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Every tag with its description and how many papers have it."""
+    if ctx.invoked_subcommand is not None:
+        return
+    tax = library.resolve_taxonomy(taxonomy)
+    path = resolve_db_path(db)
+    counts: dict[str, tuple[int, int]] = {}
+    if path.exists():
+        with open_store(db) as store:
+            counts = store.tag_counts()
+    render.show_tags(tax, counts, fmt)
+
+
+@tags_app.command("explain")
+@handles_errors
+def tags_explain(
+    paper: Annotated[str, typer.Argument(help="Paper id or a unique prefix of one.")],
+    taxonomy: TaxonomyOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Which rules fired for each tag of a paper, with their scores."""
+    tax = library.resolve_taxonomy(taxonomy)
+    with open_store(db) as store:
+        explanation = library.explain(store, tax, store.resolve_id(paper))
+    render.show_explanation(explanation, fmt)
+
+
+@tags_app.command("eval")
+@handles_errors
+def tags_eval(
+    gold: Annotated[
+        Path,
+        typer.Argument(
+            help='Gold labels: JSON lines {"title": ..., "tags": [...]}.', dir_okay=False
+        ),
+    ],
+    misses: Annotated[int, typer.Option(min=0, help="How many of the worst misses to show.")] = 10,
+    taxonomy: TaxonomyOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Compare the tagger with gold labels for papers in the library."""
+    tax = library.resolve_taxonomy(taxonomy)
+    with open_store(db) as store:
+        report = library.evaluate_gold(store, tax, gold)
+    render.show_evaluation(report, fmt, misses)
+
+
+@app.command()
+@handles_errors
+def retag(
+    taxonomy: TaxonomyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Tag the whole library again (after changing the taxonomy); your own tags stay."""
+    tax = library.resolve_taxonomy(taxonomy)
+    with open_store(db) as store, progress_bar("Tagging") as update:
+        count = library.tag_pending(store, tax, everything=True, progress=update)
+        counts = store.tag_counts()
+    render.info(f"retagged {count} papers")
+    render.show_tags(tax, counts, Format.table)
+
+
+@app.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": False},
+)
+@handles_errors
+def tag(
+    paper: Annotated[str, typer.Argument(help="Paper id or a unique prefix of one.")],
+    changes: Annotated[
+        list[str],
+        typer.Argument(
+            help="+TAG adds a tag, -TAG removes it, =TAG leaves it to the rules again.",
+            metavar="+TAG|-TAG|=TAG...",
+        ),
+    ],
+    taxonomy: TaxonomyOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Decide a paper's tags yourself; your decision beats the tagger and survives retag."""
+    tax = library.resolve_taxonomy(taxonomy)
+    with open_store(db) as store:
+        paper_id = store.resolve_id(paper)
+        result = library.decide_tags(store, tax, paper_id, changes)
+    render.show_paper_tags(paper_id, result, fmt)

@@ -1,0 +1,173 @@
+"""Commands for deciding what to read: mark, undo, next, search."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Generator
+from typing import Annotated
+
+import typer
+
+from .. import library, render, triage
+from ..errors import UsageError
+from ..render import Format
+from ..store import PaperFilter
+from .common import (
+    DbOption,
+    FormatOption,
+    SinceOption,
+    StatusOption,
+    TagFilter,
+    TaxonomyOption,
+    app,
+    handles_errors,
+    open_store,
+    user_date,
+)
+
+
+@app.command()
+@handles_errors
+def mark(
+    papers: Annotated[list[str], typer.Argument(help="Paper ids (or unique prefixes).")],
+    read: Annotated[bool, typer.Option("--read", help="Mark as read.")] = False,
+    star: Annotated[bool, typer.Option("--star", help="Star: worth keeping.")] = False,
+    later: Annotated[bool, typer.Option("--later", help="Snooze: read later.")] = False,
+    skip: Annotated[bool, typer.Option("--skip", help="Not for me.")] = False,
+    new: Annotated[bool, typer.Option("--new", help="Back to new.")] = False,
+    note: Annotated[
+        str | None, typer.Option(help="A note to keep with the papers ('' clears it).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Set the status (and note) of papers. `papertriage undo` takes it back."""
+    chosen = [
+        status
+        for flag, status in (
+            (read, "read"),
+            (star, "starred"),
+            (later, "later"),
+            (skip, "skipped"),
+            (new, "new"),
+        )
+        if flag
+    ]
+    if len(chosen) > 1:
+        raise UsageError("choose one of --read, --star, --later, --skip, --new")
+    with open_store(db) as store:
+        ids = triage.mark(
+            store,
+            papers,
+            chosen[0] if chosen else None,  # type: ignore[arg-type]
+            note or None,
+            keep_note=note is None,
+        )
+    render.info(
+        f"marked {len(ids)} paper{'s' if len(ids) != 1 else ''}"
+        + (f" {chosen[0]}" if chosen else "")
+    )
+
+
+@app.command()
+@handles_errors
+def undo(db: DbOption = None) -> None:
+    """Take back the latest status change (repeat to go further back)."""
+    with open_store(db) as store:
+        restored = triage.undo(store)
+    if not restored:
+        render.info("nothing to undo")
+    for paper, before, after in restored:
+        render.info(f"{paper[:8]}: {after} undone, back to {before}")
+
+
+@app.command("next")
+@handles_errors
+def next_paper(
+    tag: TagFilter = None,
+    since: SinceOption = None,
+    taxonomy: TaxonomyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Triage new papers one at a time, best first. Keys: r s k l n u q.
+
+    At a terminal each key acts at once; otherwise keys are read one per line from standard input.
+    """
+    tags = tag or []
+    if tags:
+        library.check_tags(library.resolve_taxonomy(taxonomy), tags)
+    where = PaperFilter(tags=tags, since=user_date(since))
+    with open_store(db) as store:
+        session = triage.Session(store, where)
+        _run_session(session)
+
+
+def _keys() -> Generator[str, None, None]:
+    """Key presses: raw single keys at a terminal, else one key per line of standard input."""
+    if not sys.stdin.isatty():
+        yield from sys.stdin
+        return
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        while key := sys.stdin.read(1):
+            yield key
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def _run_session(session: triage.Session) -> None:
+    """Show a paper, take a key, save, repeat; every decision is stored as it is made."""
+    if session.remaining == 0:
+        render.info("no new papers to triage")
+        return
+    if not sys.stdin.isatty():
+        render.info("standard input is not a terminal: reading one key per line")
+    keys = _keys()
+    try:
+        while (paper := session.current()) is not None:
+            render.show_triage_paper(paper, session.remaining, triage.HELP)
+            key = next(keys, None)
+            if key is None:
+                render.info(f"end of input: stopped, {session.decided} decided")
+                return
+            step = session.press(key)
+            render.info(step.message)
+            if step.done:
+                return
+    except KeyboardInterrupt:
+        render.info(f"interrupted: {session.decided} decided, all saved")
+        return
+    finally:
+        keys.close()
+    render.info(f"all done: {session.decided} decided")
+
+
+@app.command()
+@handles_errors
+def search(
+    query: Annotated[
+        str,
+        typer.Argument(
+            help='Words, "exact phrases", prefix*, AND/OR/NOT, title:word (SQLite FTS5).'
+        ),
+    ],
+    tag: TagFilter = None,
+    status: StatusOption = None,
+    since: SinceOption = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Show at most N papers.")] = 20,
+    taxonomy: TaxonomyOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Full-text search over titles and abstracts, best match first."""
+    tags = tag or []
+    if tags:
+        library.check_tags(library.resolve_taxonomy(taxonomy), tags)
+    where = PaperFilter(tags=tags, statuses=status or [], since=user_date(since), limit=limit)
+    with open_store(db) as store:
+        hits = library.search(store, query, where)
+    render.show_search(hits, fmt)
