@@ -30,6 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _corpus import papers
+from dedupe_quality import title_typo
 from papertriage.dedupe import DedupeConfig, Entry, candidate_pairs, find_duplicates
 from papertriage.normalize import fold, paper_id
 
@@ -39,24 +40,7 @@ _SWAPS = [(" for ", " in "), (" with ", " via "), (" and ", " & "), (" of ", " f
 
 
 def _typo(rng: random.Random, title: str) -> str:
-    words = title.split(" ")
-    choices = [i for i, w in enumerate(words) if w.isalpha() and len(w) >= 4]
-    if not choices:
-        return title
-    index = rng.choice(choices)
-    word = words[index]
-    at = rng.randrange(1, len(word) - 1)
-    edit = rng.randrange(4)
-    if edit == 0:
-        word = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
-    elif edit == 1:
-        word = word[:at] + word[at + 1 :]
-    elif edit == 2:
-        word = word[:at] + word[at] + word[at:]
-    else:
-        word = word[:at] + rng.choice("aeiounrst") + word[at + 1 :]
-    words[index] = word
-    return " ".join(words)
+    return title_typo(rng, title) or title
 
 
 def _title_change(rng: random.Random, title: str) -> str:
