@@ -49,14 +49,7 @@ def show_ingest_report(report: IngestReport, fmt: Format, dedupe: DedupeSummary)
         where = f"{result.path}:{result.line}" if result.line else result.path
         error(f"{where}: {result.error}")
     table = new_table(
-        "files",
-        "records",
-        "new papers",
-        "already known",
-        "merged",
-        "to review",
-        "unchanged",
-        "rejected",
+        "files", "records", "new", "known", "merged", "to review", "unchanged", "rejected"
     )
     table.add_row(
         str(totals["files"]),
