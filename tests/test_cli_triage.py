@@ -196,3 +196,10 @@ def test_stats_by_status_tag_and_month(cli: Cli) -> None:
     assert "Papers by status" in human and "Papers by tag" in human and "█" in human
     rows = cli("stats", "--format", "csv").stdout.splitlines()
     assert "per_status.starred,1" in rows
+
+
+def test_next_shows_the_whole_abstract_wrapped(cli: Cli) -> None:
+    result = cli("next", input="q\n")
+    first = json.loads(cli("show", ids(cli, "--sort", "best")[0], "-f", "json").stdout)
+    shown = " ".join(result.stderr.replace("│", " ").split())
+    assert " ".join(first["abstract"].split()[-6:]) in shown

@@ -55,7 +55,7 @@ def stdout_console() -> Console:
 
 
 def stderr_console() -> Console:
-    return Console(file=sys.stderr, no_color=_no_color(), highlight=False)
+    return Console(file=sys.stderr, no_color=_no_color(), highlight=False, soft_wrap=True)
 
 
 def error(message: str) -> None:

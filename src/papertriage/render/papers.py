@@ -217,7 +217,7 @@ def show_choices(choices: Sequence[tuple[str, str]]) -> None:
     view = new_table("id", "title")
     for paper, title in choices:
         view.add_row(short_id(paper), literal(title))
-    stderr_console().print(view)
+    stderr_console().print(view, soft_wrap=False)
 
 
 def show_triage_paper(paper: PaperDetail, remaining: int, keys: str) -> None:
@@ -229,8 +229,10 @@ def show_triage_paper(paper: PaperDetail, remaining: int, keys: str) -> None:
     body.append("\n\n")
     body.append(clean(paper.abstract))
     console = stderr_console()
+    # Messages on stderr never wrap (one line each); the paper itself must.
     console.print(
-        Panel(body, title=f"{short_id(paper.id)} · {remaining} new left", title_align="left")
+        Panel(body, title=f"{short_id(paper.id)} · {remaining} new left", title_align="left"),
+        soft_wrap=False,
     )
     console.print(Text(keys, style="dim"))
 
