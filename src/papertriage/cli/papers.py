@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from .. import export, library, render
-from ..render import Format, progress_bar
+from ..render import Format, progress_bars
 from ..store import SortKey
 from .common import (
     ConfigOption,
@@ -57,11 +57,8 @@ def ingest(
     """
     tax = library.resolve_taxonomy(taxonomy)
     dedupe = library.resolve_dedupe_config(config, threshold)
-    with (
-        open_store(db, create=True) as store,
-        progress_bar("Ingesting") as on_file,
-        progress_bar("Tagging") as on_tag,
-    ):
+    with open_store(db, create=True) as store, progress_bars() as stage:
+        on_file = stage("Ingesting")
         outcome = library.ingest(
             store,
             paths,
@@ -69,7 +66,7 @@ def ingest(
             dedupe,
             year,
             on_file=lambda done, total, _result: on_file(done, total),
-            on_tag=on_tag,
+            on_tag=stage("Tagging"),
         )
     render.show_ingest_report(outcome.report, fmt, outcome.dedupe)
     if outcome.report.rejected:

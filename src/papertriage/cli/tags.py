@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from .. import library, render
-from ..render import Format, progress_bar
+from ..render import Format, progress_bars
 from ..store import resolve_db_path
 from .common import (
     DbOption,
@@ -91,8 +91,8 @@ def retag(
 ) -> None:
     """Tag the whole library again (after changing the taxonomy); your own tags stay."""
     tax = library.resolve_taxonomy(taxonomy)
-    with open_store(db) as store, progress_bar("Tagging") as update:
-        count = library.tag_pending(store, tax, everything=True, progress=update)
+    with open_store(db) as store, progress_bars() as stage:
+        count = library.tag_pending(store, tax, everything=True, progress=stage("Tagging"))
         counts = store.tag_counts()
     render.info(f"retagged {count} papers")
     render.show_tags(tax, counts, Format.table)

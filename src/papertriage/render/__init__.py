@@ -4,7 +4,7 @@ The only package that imports rich. `base` holds the consoles, formats and write
 modules are the views of each part of the core.
 """
 
-from .base import Format, error, info, progress_bar, warn, write_json
+from .base import Format, error, info, progress_bars, warn, write_json
 from .dupes import show_candidates, show_duplicates
 from .papers import (
     show_choices,
@@ -22,7 +22,7 @@ __all__ = [
     "Format",
     "error",
     "info",
-    "progress_bar",
+    "progress_bars",
     "show_candidates",
     "show_check",
     "show_choices",

@@ -19,7 +19,14 @@ from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -137,11 +144,15 @@ def print_data(renderable: Any) -> None:
 
 
 @contextmanager
-def progress_bar(description: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on stderr, shown only to a person at a terminal."""
+def progress_bars() -> Iterator[Callable[[str], Callable[[int, int], None]]]:
+    """Progress bars on stderr for the stages of one command, shown only at a terminal.
+
+    Yields `stage(description)`, which returns the `update(done, total)` of a bar that appears
+    on its first update: rich shows one live display at a time, so every stage shares it.
+    """
     console = stderr_console()
-    if not enabled or not console.is_terminal:
-        yield lambda done, total: None
+    if not console.is_terminal:
+        yield lambda description: lambda done, total: None
         return
     with Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -151,12 +162,18 @@ def progress_bar(description: str, enabled: bool = True) -> Iterator[Callable[[i
         console=console,
         transient=True,
     ) as progress:
-        task = progress.add_task(description, total=None)
 
-        def update(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
+        def stage(description: str) -> Callable[[int, int], None]:
+            task: list[TaskID] = []
 
-        yield update
+            def update(done: int, total: int) -> None:
+                if not task:
+                    task.append(progress.add_task(description, total=total))
+                progress.update(task[0], completed=done, total=total)
+
+            return update
+
+        yield stage
 
 
 # --- shared by the views ---------------------------------------------------------------
