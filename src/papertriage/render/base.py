@@ -18,7 +18,6 @@ from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
-from rich.panel import Panel
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -133,10 +132,6 @@ def new_table(*columns: str, title: str | None = None) -> Table:
     for column in columns:
         table.add_column(column)
     return table
-
-
-def panel(body: Text | Table | str, title: Text | str) -> Panel:
-    return Panel.fit(body, title=title, title_align="left")
 
 
 def print_data(renderable: Any) -> None:
