@@ -13,11 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
+
+from _child import run_in_child
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT.parent / "shared" / "corpus" / "dumps"
@@ -72,18 +71,10 @@ def main() -> None:
     for column in ("dump MB", "records", "seconds", "records/s", "peak RSS MiB"):
         table.add_column(column, justify="right")
     for size in args.size_mb:
-        with tempfile.TemporaryDirectory() as tmp:
-            done = subprocess.run(
-                [sys.executable, __file__, "--child", str(size), "--work", tmp],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-        if done.returncode != 0:
-            print(done.stderr[-2000:], file=sys.stderr)
+        r = run_in_child(__file__, str(size))
+        if r is None:
             table.add_row(str(size), "failed", "", "", "")
             continue
-        r = json.loads(done.stdout)
         table.add_row(
             f"{r['mb']:,.0f}",
             f"{r['records']:,.0f}",

@@ -19,11 +19,11 @@ import argparse
 import json
 import random
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _child import run_in_child
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "papers.jsonl"
@@ -175,18 +175,10 @@ def main() -> None:
     for column in columns:
         table.add_column(column, justify="right")
     for n in args.sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            done = subprocess.run(
-                [sys.executable, __file__, "--child", str(n), "--work", tmp],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-        if done.returncode != 0:
+        r = run_in_child(__file__, str(n))
+        if r is None:
             table.add_row(f"{n:,}", *["failed"] * (len(columns) - 1))
-            print(done.stderr[-2000:], file=sys.stderr)
             continue
-        r = json.loads(done.stdout)
         both = r["ingest"] + r["dedupe"]
         table.add_row(
             f"{r['records']:,.0f}",

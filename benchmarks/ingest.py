@@ -15,11 +15,10 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
+
+from _child import run_in_child
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
@@ -60,10 +59,10 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--repeat", type=int, default=1, help="runs per scenario; best is shown")
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_scenario(args.child, args.corpus, args.workdir)))
+        print(json.dumps(run_scenario(args.child, args.corpus, args.work)))
         return
 
     from rich.console import Console
@@ -88,23 +87,9 @@ def main() -> None:
     for name, label in labels.items():
         best: dict[str, float] | None = None
         for _ in range(args.repeat):
-            with tempfile.TemporaryDirectory() as work:
-                done = subprocess.run(
-                    [
-                        sys.executable,
-                        __file__,
-                        "--child",
-                        name,
-                        "--corpus",
-                        str(args.corpus),
-                        "--workdir",
-                        work,
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-            result = json.loads(done.stdout)
+            result = run_in_child(__file__, name, "--corpus", str(args.corpus))
+            if result is None:
+                raise SystemExit(f"scenario {name!r} failed")
             if best is None or result["wall"] < best["wall"]:
                 best = result
         assert best is not None

@@ -22,10 +22,16 @@ CORPUS = SHARED / "corpus"
 
 @pytest.fixture(autouse=True)
 def library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh library path, also exported as PAPERTRIAGE_DB for the CLI."""
+    """A fresh library path, also exported as PAPERTRIAGE_DB for the CLI.
+
+    The developer's own taxonomy.toml and config.toml (and the variables naming them) stay out
+    of every test.
+    """
     path = tmp_path / "library.db"
     monkeypatch.setenv("PAPERTRIAGE_DB", str(path))
-    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    for name in ("NO_COLOR", "PAPERTRIAGE_TAXONOMY", "PAPERTRIAGE_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
     return path
 
 

@@ -6,19 +6,10 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-
 from .conftest import DUMPS, FIXTURES, Cli
 
 SOURCE_A = FIXTURES / "dupes" / "source-a-2025-10-01.txt"
 SOURCE_B = FIXTURES / "dupes" / "source-b-2025-10-02.txt"
-
-
-@pytest.fixture(autouse=True)
-def no_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    for name in ("PAPERTRIAGE_CONFIG", "PAPERTRIAGE_TAXONOMY"):
-        monkeypatch.delenv(name, raising=False)
 
 
 def dupes(cli: Cli, *args: str) -> list[dict[str, object]]:

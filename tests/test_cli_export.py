@@ -16,9 +16,7 @@ HOSTILE = FIXTURES / "hostile" / "hostile-2025.txt"
 
 
 @pytest.fixture(autouse=True)
-def seeded(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv("PAPERTRIAGE_TAXONOMY", raising=False)
+def seeded(cli: Cli) -> None:
     assert cli("ingest", str(DUMPS), "--year", "2025").exit_code == 0
 
 

@@ -6,18 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-
 from .conftest import DUMPS, SHARED, Cli
 
 GOLD = SHARED / "gold" / "seed-tags.jsonl"
-
-
-@pytest.fixture(autouse=True)
-def no_user_taxonomy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the developer's own ~/.config/papertriage/taxonomy.toml out of the tests."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv("PAPERTRIAGE_TAXONOMY", raising=False)
 
 
 def listed(cli: Cli, *args: str) -> list[dict[str, object]]:
@@ -164,11 +155,14 @@ def test_user_taxonomy_changes_tags_after_retag(cli: Cli, tmp_path: Path) -> Non
         '[tags.mixture-of-experts]\ndescription = "Mixture-of-experts models"\n'
         "rules = [{ regex = 'mixture[\\s-]of[\\s-]experts|\\bmoe\\b', weight = 3 }]\n"
     )
+    assert before > 0
     stale = cli("list", "--tag", "efficiency", "--taxonomy", str(custom))
     assert "run `papertriage retag`" in stale.stderr
     assert cli("retag", "--taxonomy", str(custom)).exit_code == 0
-    assert before > 0
-    assert listed(cli, "--taxonomy", str(custom), "--tag", "efficiency")
+    fresh = cli("list", "--tag", "efficiency", "--taxonomy", str(custom))
+    assert fresh.exit_code == 0 and "retag" not in fresh.stderr
+    moe = listed(cli, "--taxonomy", str(custom), "--tag", "mixture-of-experts")
+    assert moe and all("mixture-of-experts" in p["tags"] for p in moe)  # type: ignore[operator]
     overview = json.loads(cli("tags", "--taxonomy", str(custom), "-f", "json").stdout)
     assert {"tag": "survey", "enabled": False}.items() <= next(
         r for r in overview if r["tag"] == "survey"

@@ -13,9 +13,7 @@ from .conftest import DUMPS, FIXTURES, Cli
 
 
 @pytest.fixture(autouse=True)
-def library_with_seeds(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv("PAPERTRIAGE_TAXONOMY", raising=False)
+def library_with_seeds(cli: Cli) -> None:
     assert cli("ingest", str(DUMPS), "--year", "2025").exit_code == 0
 
 

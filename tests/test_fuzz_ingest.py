@@ -57,8 +57,7 @@ MUTATIONS = [flip_bytes, cut, nul_bytes, invalid_utf8, shuffle_paragraphs, mixed
 
 
 @pytest.fixture
-def baseline(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+def baseline(cli: Cli) -> list[object]:
     assert cli("ingest", str(DUMPS / "000_2b9e3ea4e6b592bd.txt")).exit_code == 0
     cli("mark", json.loads(cli("list", "-f", "json", "--limit", "1").stdout)[0]["id"], "--star")
     data: list[object] = json.loads(cli("list", "-f", "json").stdout)

@@ -30,10 +30,7 @@ def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_upgrade_keeps_everything(
-    version: int, tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+def test_upgrade_keeps_everything(version: int, tmp_path: Path, cli: Cli) -> None:
     library = tmp_path / f"v{version}.db"
     shutil.copy(SCHEMAS / f"v{version}.db", library)
     sightings = _rows(library, "SELECT title, abstract, position FROM sightings ORDER BY id")

@@ -13,13 +13,6 @@ from .conftest import DUMPS, FIXTURES, Cli
 DUPES = FIXTURES / "dupes"
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    for name in ("PAPERTRIAGE_CONFIG", "PAPERTRIAGE_TAXONOMY"):
-        monkeypatch.delenv(name, raising=False)
-
-
 def listed(cli: Cli, *args: str) -> list[dict[str, object]]:
     data: list[dict[str, object]] = json.loads(cli("list", "-f", "json", *args).stdout)
     return data

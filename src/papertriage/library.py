@@ -35,11 +35,11 @@ _TAG_BATCH = 1000
 TAXONOMY_META = "taxonomy"
 
 
-def user_taxonomy_path() -> Path:
-    """Where a user's own taxonomy.toml is looked for when --taxonomy is not given."""
+def config_dir() -> Path:
+    """The user's papertriage config directory (taxonomy.toml, config.toml)."""
     from platformdirs import user_config_path
 
-    return user_config_path("papertriage", appauthor=False) / "taxonomy.toml"
+    return user_config_path("papertriage", appauthor=False)
 
 
 def resolve_taxonomy(option: Path | None) -> Taxonomy:
@@ -47,15 +47,9 @@ def resolve_taxonomy(option: Path | None) -> Taxonomy:
     if option is None and os.environ.get("PAPERTRIAGE_TAXONOMY"):
         option = Path(os.environ["PAPERTRIAGE_TAXONOMY"])
     if option is None:
-        candidate = user_taxonomy_path()
+        candidate = config_dir() / "taxonomy.toml"
         option = candidate if candidate.is_file() else None
     return load_taxonomy(option)
-
-
-def user_config_path() -> Path:
-    from platformdirs import user_config_path as config_dir
-
-    return config_dir("papertriage", appauthor=False) / "config.toml"
 
 
 def resolve_dedupe_config(option: Path | None, threshold: float | None = None) -> DedupeConfig:
@@ -68,8 +62,8 @@ def resolve_dedupe_config(option: Path | None, threshold: float | None = None) -
 
     if option is None and os.environ.get("PAPERTRIAGE_CONFIG"):
         option = Path(os.environ["PAPERTRIAGE_CONFIG"])
-    if option is None and user_config_path().is_file():
-        option = user_config_path()
+    if option is None and (config_dir() / "config.toml").is_file():
+        option = config_dir() / "config.toml"
     values: dict[str, object] = {}
     if option is not None:
         try:
@@ -186,7 +180,11 @@ def evaluate_gold(store: Store, taxonomy: Taxonomy, gold_path: Path) -> EvalRepo
     gold = load_gold(gold_path)
     keys = {title_key(item.title) for item in gold}
     predicted: dict[str, list[str]] = {}
-    for key, paper in store.papers_by_key(keys).items():
+    known = store.variant_papers(keys)
+    present = store.existing_papers(known.values())
+    for key, paper in known.items():
+        if paper not in present:
+            continue
         title, abstract = store.paper_text(paper)
         predicted[key] = tag_paper(taxonomy, title, abstract)
     return evaluate(predicted, gold, tag_order=list(taxonomy.tags))

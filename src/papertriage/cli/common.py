@@ -18,6 +18,7 @@ from ..errors import PapertriageError
 from ..models import STATUSES, Status
 from ..render import Format, error
 from ..store import PaperFilter, SortKey, Store, resolve_db_path
+from ..tagging import Taxonomy
 
 app = typer.Typer(
     name="papertriage",
@@ -144,7 +145,7 @@ def statuses(chosen: list[StatusChoice] | None) -> list[Status]:
 
 
 def paper_filter(
-    taxonomy: Path | None,
+    tax: Taxonomy | None,
     since: str | None,
     until: str | None,
     source: str | None,
@@ -156,10 +157,14 @@ def paper_filter(
     limit: int | None,
     sort: SortKey,
 ) -> PaperFilter:
-    """The filters `list` and `export` share, checked (dates, tag names) and typed."""
+    """The filters `list` and `export` share, checked (dates, tag names) and typed.
+
+    `tax` (the resolved taxonomy) is needed only when tags are filtered on.
+    """
     tags, any_tags = tag or [], any_tag or []
     if tags or any_tags:
-        library.check_tags(library.resolve_taxonomy(taxonomy), tags + any_tags)
+        assert tax is not None, "tag filters need the taxonomy to check them against"
+        library.check_tags(tax, tags + any_tags)
     return PaperFilter(
         since=user_date(since),
         until=user_date(until),

@@ -102,14 +102,14 @@ def list_papers(
     fmt: FormatOption = Format.table,
 ) -> None:
     """The library, newest first, filtered by date, dump, repetition and tags."""
+    by_tags = bool(tag or any_tag or untagged)
+    tax = library.resolve_taxonomy(taxonomy) if by_tags else None
     where = paper_filter(
-        taxonomy, since, until, source, seen_min, tag, any_tag, untagged, status, limit, sort
+        tax, since, until, source, seen_min, tag, any_tag, untagged, status, limit, sort
     )
     with open_store(db) as store:
         papers = store.list_papers(where)
-        if (where.tags or where.any_tags or untagged) and library.tags_are_stale(
-            store, library.resolve_taxonomy(taxonomy)
-        ):
+        if tax is not None and library.tags_are_stale(store, tax):
             render.warn("tags were assigned with another taxonomy; run `papertriage retag`")
     render.show_papers(papers, fmt)
 
@@ -190,7 +190,7 @@ def export_papers(
     """Export papers (filters as in `list`): BibTeX, a markdown digest grouped by tag, CSV, JSON."""
     tax = library.resolve_taxonomy(taxonomy)
     where = paper_filter(
-        taxonomy, since, until, source, seen_min, tag, any_tag, untagged, status, limit, sort
+        tax, since, until, source, seen_min, tag, any_tag, untagged, status, limit, sort
     )
     with open_store(db) as store:
         papers = [store.paper_detail(paper.id) for paper in store.list_papers(where)]

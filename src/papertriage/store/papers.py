@@ -290,17 +290,6 @@ class PaperQueries(TriageQueries):
             dumps_per_month=dict(self.dumps_per_month()),
         )
 
-    def papers_by_key(self, keys: Iterable[str]) -> dict[str, str]:
-        """Paper ids of sightings with these title keys (for matching gold labels by title)."""
-        found: dict[str, str] = {}
-        for key in keys:
-            row = self.conn.execute(
-                "SELECT paper_id FROM sightings WHERE key = ? LIMIT 1", (key,)
-            ).fetchone()
-            if row:
-                found[key] = row[0]
-        return found
-
     def paper_text(self, paper_id: str) -> tuple[str, str]:
         row = self.conn.execute(
             "SELECT c.title, c.abstract FROM papers p JOIN sightings c ON c.id = p.sighting_id"
