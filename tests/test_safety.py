@@ -36,6 +36,8 @@ def test_check_passes_on_a_healthy_library(cli: Cli) -> None:
         ),
         ("UPDATE papers SET seen = seen + 1 WHERE id = (SELECT min(id) FROM papers)", "summaries"),
         ("UPDATE variants SET paper_id = 'ffffffffffff' WHERE rowid = 1", "ids"),
+        ("UPDATE variants SET sighting_id = NULL WHERE rowid = 1", "variants"),
+        ("UPDATE variants SET sighting_id = sighting_id + 1 WHERE rowid = 1", "variants"),
     ],
 )
 def test_check_finds_damage(cli: Cli, library: Path, damage: str, check: str) -> None:

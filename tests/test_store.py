@@ -11,6 +11,7 @@ import pytest
 from papertriage.errors import NotFoundError, StoreError
 from papertriage.ingest import ingest_file, ingest_paths
 from papertriage.normalize import paper_id, title_key
+from papertriage.safety import check_library
 from papertriage.store import APPLICATION_ID, MIGRATIONS, PaperFilter, Store
 
 from .conftest import BAD, DUMPS, EDGE
@@ -179,3 +180,32 @@ def test_resolve_id_prefix(store: Store) -> None:
         store.resolve_id("ffffffffffff0")
     with pytest.raises(NotFoundError, match="not a paper id"):
         store.resolve_id("x'; DROP TABLE papers; --")
+
+
+def test_a_title_keeps_a_representative_sighting_through_replacements(
+    store: Store, tmp_path: Path
+) -> None:
+    paragraphs = SEED.read_text().split("\n\n")
+    title = paragraphs[6]
+    key = title_key(title)
+    first, other = tmp_path / "a-2025.txt", tmp_path / "b-2025.txt"
+    first.write_text(SEED.read_text())
+    other.write_text(f"Oct 2\n\n{title}\n\nThe same paper, as another dump had its abstract.\n")
+    ingest_paths(store, [first, other], 2025)
+
+    def text() -> list[str]:
+        return [
+            abstract for variant, _, abstract in store.variant_texts() if variant == paper_id(key)
+        ]
+
+    assert text() == [paragraphs[7]]
+    first.write_text("\n\n".join(paragraphs[:6] + paragraphs[8:]))  # `first` loses the paper
+    ingest_paths(store, [first], 2025)
+    assert text() == ["The same paper, as another dump had its abstract."]
+    other.write_text(f"Oct 2\n\n{paragraphs[8]}\n\n{paragraphs[9]}\n")  # and so does `other`
+    ingest_paths(store, [other], 2025)
+    assert text() == []
+    first.write_text(SEED.read_text())  # back again
+    ingest_paths(store, [first], 2025)
+    assert text() == [paragraphs[7]]
+    assert check_library(store).problems == []

@@ -127,15 +127,7 @@ def _store_records(
 
     def flush() -> None:
         nonlocal known
-        # A title key seen before keeps the paper it was merged into.
-        papers = store.variant_papers({row[8] for row in batch})
-        for index, row in enumerate(batch):
-            merged_into = papers.get(row[8])
-            if merged_into is not None and merged_into != row[9]:
-                batch[index] = (*row[:9], merged_into)
-        store.add_variants(
-            (paper_id(row[8]), row[8], papers.get(row[8], row[9]), row[5]) for row in batch
-        )
+        _assign_variants(store, batch)
         ids = {row[9] for row in batch}
         existing = store.existing_papers(ids - new_papers)
         for row in batch:
@@ -178,6 +170,34 @@ def _store_records(
         new_papers=len(new_papers),
         known=known,
     )
+
+
+def _assign_variants(store: Store, batch: list[SightingRow]) -> None:
+    """Give each row the paper its title key belongs to, and record new or changed keys.
+
+    A key seen before keeps the paper it was merged into. Only new keys and keys whose first
+    date or representative sighting changes are written: most records are repeats, and every
+    write here is a random page in a large index.
+    """
+    states = store.variant_states({row[8] for row in batch})
+    new: list[tuple[str, str, str, str | None, int]] = []
+    changed: set[str] = set()
+    for index, row in enumerate(batch):
+        sighting, date, key = row[0], row[5], row[8]
+        state = states.get(key)
+        if state is None:
+            states[key] = (row[9], date, sighting)
+            new.append((paper_id(key), key, row[9], date, sighting))
+            continue
+        paper, first, representative = state
+        if paper != row[9]:
+            batch[index] = (*row[:9], paper)
+        earlier = date is not None and (first is None or date < first)
+        if earlier or representative is None:
+            states[key] = (paper, date if earlier else first, representative or sighting)
+            changed.add(key)
+    store.add_variants(new)
+    store.update_variants((states[key][1], states[key][2], key) for key in changed)
 
 
 def ingest_paths(

@@ -84,7 +84,7 @@ def check_library(store: Store) -> CheckReport:
             for row in conn.execute(
                 "SELECT v.id, v.paper_id FROM variants v WHERE NOT EXISTS"
                 " (SELECT 1 FROM papers p WHERE p.id = v.paper_id)"
-                " AND EXISTS (SELECT 1 FROM sightings s WHERE s.key = v.key)"
+                " AND v.sighting_id IS NOT NULL"
             )
         ],
     )
@@ -95,6 +95,17 @@ def check_library(store: Store) -> CheckReport:
             for row in conn.execute(
                 "SELECT s.id, s.paper_id, v.paper_id FROM sightings s JOIN variants v"
                 " ON v.key = s.key WHERE v.paper_id != s.paper_id LIMIT 100"
+            )
+        ],
+    )
+    record(
+        "variants",
+        [
+            f"title {row[0]} should be represented by sighting {row[1]}, not {row[2]}"
+            for row in conn.execute(
+                "SELECT v.id, s.first, v.sighting_id FROM variants v JOIN"
+                " (SELECT key, min(id) AS first FROM sightings GROUP BY key) s ON s.key = v.key"
+                " WHERE v.sighting_id IS NOT s.first LIMIT 100"
             )
         ],
     )

@@ -22,6 +22,8 @@ from .schema import APPLICATION_ID, MIGRATIONS, Migration
 SortKey = Literal["date", "title", "seen", "best"]
 SightingRow = tuple[int, int, int, int, str | None, str | None, str, str, str, str]
 """(id, source_id, position, line, header_date, date, title, abstract, key, paper_id)"""
+VariantState = tuple[str, str | None, int | None]
+"""(paper_id, first_seen, sighting_id) of a title key: its paper, and its representative."""
 
 
 def default_db_path() -> Path:

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from typing import Literal
 
 from ..errors import NotFoundError
-from .base import StoreBase, now_iso
+from .base import StoreBase, VariantState, now_iso
 
 
 class DupeQueries(StoreBase):
@@ -23,14 +23,27 @@ class DupeQueries(StoreBase):
         )
         return {row[0]: row[1] for row in rows}
 
-    def add_variants(self, rows: Iterable[tuple[str, str, str, str | None]]) -> None:
-        """Record (id, key, paper id, date) for title keys; a known key keeps its paper."""
+    def variant_states(self, keys: Iterable[str]) -> dict[str, VariantState]:
+        """(paper, first seen, representative sighting) of each known title key, in one query."""
+        rows = self.conn.execute(
+            "SELECT key, paper_id, first_seen, sighting_id FROM variants"
+            " WHERE key IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(keys)),),
+        )
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+
+    def add_variants(self, rows: Iterable[tuple[str, str, str, str | None, int]]) -> None:
+        """Record new title keys: (id, key, paper id, first seen, representative sighting)."""
         self.conn.executemany(
-            "INSERT INTO variants (id, key, paper_id, first_seen) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET first_seen = CASE"
-            " WHEN first_seen IS NULL OR excluded.first_seen < first_seen"
-            " THEN coalesce(excluded.first_seen, first_seen) ELSE first_seen END",
+            "INSERT INTO variants (id, key, paper_id, first_seen, sighting_id)"
+            " VALUES (?, ?, ?, ?, ?)",
             rows,
+        )
+
+    def update_variants(self, rows: Iterable[tuple[str | None, int | None, str]]) -> None:
+        """Set (first seen, representative sighting) of known title keys."""
+        self.conn.executemany(
+            "UPDATE variants SET first_seen = ?, sighting_id = ? WHERE key = ?", rows
         )
 
     def pending_variants(self) -> set[str]:
@@ -43,13 +56,13 @@ class DupeQueries(StoreBase):
     def variant_texts(self) -> Iterator[tuple[str, str, str]]:
         """(variant id, title, abstract) of every variant still seen, oldest first.
 
-        The text is that of the variant's earliest sighting.
+        The text is that of the variant's earliest sighting, its representative.
         """
         return (
             (row[0], row[1], row[2])
             for row in self.conn.execute(
                 "SELECT v.id, s.title, s.abstract FROM variants v JOIN sightings s"
-                " ON s.id = (SELECT min(g.id) FROM sightings g WHERE g.key = v.key)"
+                " ON s.id = v.sighting_id"
                 " ORDER BY v.first_seen IS NULL, v.first_seen, v.rowid"
             )
         )
@@ -117,7 +130,10 @@ class DupeQueries(StoreBase):
         self.conn.execute(
             "INSERT OR IGNORE INTO papers (id, created_at) VALUES (?, ?)", (variant_id, now_iso())
         )
-        self.conn.execute("UPDATE sightings SET paper_id = ? WHERE key = ?", (variant_id, key))
+        self.conn.execute(
+            "UPDATE sightings SET paper_id = ? WHERE paper_id = ? AND key = ?",
+            (variant_id, old, key),
+        )
         self.conn.execute(
             "UPDATE merges SET undone_at = ? WHERE variant_id = ? AND undone_at IS NULL",
             (now_iso(), variant_id),
@@ -185,8 +201,8 @@ class DupeQueries(StoreBase):
 
     def variant_title(self, variant_id: str) -> str:
         row = self.conn.execute(
-            "SELECT s.title FROM variants v JOIN sightings s ON s.key = v.key WHERE v.id = ?"
-            " ORDER BY s.id LIMIT 1",
+            "SELECT s.title FROM variants v JOIN sightings s ON s.id = v.sighting_id"
+            " WHERE v.id = ?",
             (variant_id,),
         ).fetchone()
         return str(row[0]) if row else ""

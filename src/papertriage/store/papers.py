@@ -30,15 +30,36 @@ class PaperQueries(TriageQueries):
         return SourceRow(**dict(row)) if row else None
 
     def delete_source(self, source_id: int) -> list[str]:
-        """Remove a source and its sightings; return the papers they belonged to."""
+        """Remove a source and its sightings; return the papers they belonged to.
+
+        A variant whose representative sighting goes takes its next earliest one (none: NULL,
+        until a dump shows that title again).
+        """
+        conn = self.conn
         papers = [
             row[0]
-            for row in self.conn.execute(
+            for row in conn.execute(
                 "SELECT DISTINCT paper_id FROM sightings WHERE source_id = ?", (source_id,)
             )
         ]
-        self.conn.execute("DELETE FROM sightings WHERE source_id = ?", (source_id,))
-        self.conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+        orphaned = json.dumps(
+            [
+                row[0]
+                for row in conn.execute(
+                    "SELECT v.id FROM sightings g JOIN variants v ON v.key = g.key"
+                    " WHERE g.source_id = ? AND v.sighting_id = g.id",
+                    (source_id,),
+                )
+            ]
+        )
+        conn.execute("DELETE FROM sightings WHERE source_id = ?", (source_id,))
+        conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+        conn.execute(
+            "UPDATE variants SET sighting_id = (SELECT min(g.id) FROM sightings g"
+            " WHERE g.paper_id = variants.paper_id AND g.key = variants.key)"
+            " WHERE id IN (SELECT value FROM json_each(?))",
+            (orphaned,),
+        )
         return papers
 
     def add_source(self, path: str, name: str, sha256: str) -> int:
