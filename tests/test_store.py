@@ -10,9 +10,11 @@ import pytest
 
 from papertriage.errors import NotFoundError, StoreError
 from papertriage.ingest import ingest_file, ingest_paths
+from papertriage.library import tag_pending
 from papertriage.normalize import paper_id, title_key
 from papertriage.safety import check_library
 from papertriage.store import APPLICATION_ID, MIGRATIONS, PaperFilter, Store
+from papertriage.tagging import default_taxonomy
 
 from .conftest import BAD, DUMPS, EDGE
 
@@ -209,3 +211,32 @@ def test_a_title_keeps_a_representative_sighting_through_replacements(
     ingest_paths(store, [first], 2025)
     assert text() == [paragraphs[7]]
     assert check_library(store).problems == []
+
+
+def test_a_repeat_with_the_same_text_keeps_the_paper_as_it_was(
+    store: Store, tmp_path: Path
+) -> None:
+    title, abstract = "Mamba: Linear-Time Sequence Modeling", "We study state space models."
+    pid = paper_id(title_key(title))
+
+    def ingest(name: str, day: int, text: str) -> None:
+        (tmp_path / name).write_text(f"Oct {day}\n\n{title}\n\n{text}\n")
+        assert ingest_paths(store, [tmp_path / name], 2025).rejected == []
+
+    def state() -> tuple[int, str | None, str]:
+        row = store.conn.execute(
+            "SELECT sighting_id, tagged_with FROM papers WHERE id = ?", (pid,)
+        ).fetchone()
+        return row[0], row[1], store.paper_text(pid)[1]
+
+    ingest("a.txt", 1, abstract)
+    tag_pending(store, default_taxonomy())
+    store.sync_search_index()
+    first = state()
+    assert first[1] is not None
+    ingest("b.txt", 2, abstract)  # the same text, seen again: nothing to re-index or retag
+    assert state() == first and not store.search_index_pending()
+    ingest("c.txt", 3, abstract + " Revised.")  # new text: shown, re-indexed, retagged
+    moved = state()
+    assert moved[0] != first[0] and moved[1] is None and moved[2].endswith("Revised.")
+    assert store.search_index_pending()

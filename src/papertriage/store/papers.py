@@ -99,7 +99,9 @@ class PaperQueries(TriageQueries):
 
         Summaries are updated incrementally here; `refresh_papers` recomputes them from scratch
         when sightings are removed. A sighting at least as new as the paper's last one becomes
-        the one whose title and abstract the paper shows (ties: the later one, as in refresh).
+        the one whose title and abstract the paper shows (ties: the later one, as in refresh),
+        unless it shows the very same text: most sightings are repeats, and moving the paper to
+        another sighting would re-index its search entry and retag it for nothing.
         """
         self.conn.executemany(
             "INSERT INTO sightings (id, source_id, position, line, header_date, date, title,"
@@ -107,22 +109,23 @@ class PaperQueries(TriageQueries):
             rows,
         )
         created = now_iso()
+        newer_text = """(excluded.last_seen >= last_seen OR last_seen IS NULL)
+            AND (SELECT c.title, c.abstract FROM sightings c WHERE c.id = sighting_id)
+                IS NOT (?5, ?6)"""
         self.conn.executemany(
-            """
+            f"""
             INSERT INTO papers (id, sighting_id, seen, first_seen, last_seen, created_at)
-            VALUES (?, ?, 1, ?, ?, ?)
+            VALUES (?1, ?2, 1, ?3, ?3, ?4)
             ON CONFLICT (id) DO UPDATE SET
               seen = seen + 1,
               first_seen = CASE WHEN first_seen IS NULL OR excluded.first_seen < first_seen
                            THEN coalesce(excluded.first_seen, first_seen) ELSE first_seen END,
               last_seen = CASE WHEN last_seen IS NULL OR excluded.last_seen > last_seen
                           THEN coalesce(excluded.last_seen, last_seen) ELSE last_seen END,
-              sighting_id = CASE WHEN excluded.last_seen >= last_seen OR last_seen IS NULL
-                            THEN excluded.sighting_id ELSE sighting_id END,
-              tagged_with = CASE WHEN excluded.last_seen >= last_seen OR last_seen IS NULL
-                            THEN NULL ELSE tagged_with END
+              sighting_id = CASE WHEN {newer_text} THEN excluded.sighting_id ELSE sighting_id END,
+              tagged_with = CASE WHEN {newer_text} THEN NULL ELSE tagged_with END
             """,
-            ((r[9], r[0], r[5], r[5], created) for r in rows),
+            ((r[9], r[0], r[5], created, r[6], r[7]) for r in rows),
         )
 
     def refresh_papers(self, paper_ids: Iterable[str]) -> None:
