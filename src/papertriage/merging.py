@@ -58,12 +58,18 @@ def dedupe_library(
             new_ids=None if full else pending,
         )
         merged = 0
+        targets: set[str] = set()
         for cluster in result.clusters:
             evidence: dict[str, PairScore] = {}
             for pair in cluster.pairs:
                 evidence.setdefault(pair.a, pair)
                 evidence.setdefault(pair.b, pair)
-            merged += _merge_variants(store, cluster.ids, evidence, "auto")
+            moved, target = _merge_variants(store, cluster.ids, evidence, "auto")
+            if moved:
+                merged += moved
+                targets.add(target)
+        # One recount for all merged papers: per cluster, it was most of the time at 1M records.
+        store.refresh_papers(targets)
         store.add_candidates(
             (pair.a, pair.b, pair.title_score, pair.abstract_score, pair.reason)
             for pair in result.candidates
@@ -81,12 +87,13 @@ def _merge_variants(
     variant_ids: Sequence[str],
     evidence: Mapping[str, PairScore],
     origin: Literal["auto", "user"],
-) -> int:
+) -> tuple[int, str]:
     """Fold the papers of these variants into the oldest of them, logging each moved variant
-    with its evidence. Returns how many variants moved."""
+    with its evidence. Returns how many variants moved and the paper they moved into, whose
+    summary the caller refreshes."""
     distinct_papers = set(store.variant_paper_map(variant_ids).values())
     if len(distinct_papers) < 2:
-        return 0
+        return 0, ""
     target = store.oldest_paper(distinct_papers)
     moved_count = 0
     for source in sorted(distinct_papers - {target}):
@@ -101,8 +108,7 @@ def _merge_variants(
                 pair.reason if pair else "merged with its paper",
             )
             moved_count += 1
-    store.refresh_papers([target])
-    return moved_count
+    return moved_count, target
 
 
 def merge_papers(store: Store, ids: Sequence[str], config: DedupeConfig | None = None) -> str:
@@ -135,6 +141,7 @@ def merge_papers(store: Store, ids: Sequence[str], config: DedupeConfig | None =
             store.decide_pair(target, paper, same=True)
         variants = [v for paper in papers for v in store.paper_variants(paper)]
         _merge_variants(store, variants, evidence, "user")
+        store.refresh_papers([target])
     store.sync_search_index()
     return target
 
