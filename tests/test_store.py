@@ -240,3 +240,42 @@ def test_a_repeat_with_the_same_text_keeps_the_paper_as_it_was(
     moved = state()
     assert moved[0] != first[0] and moved[1] is None and moved[2].endswith("Revised.")
     assert store.search_index_pending()
+
+
+def _sources_seen_by_another_connection(library: Path) -> int:
+    conn = sqlite3.connect(library)
+    try:
+        return int(conn.execute("SELECT count(*) FROM sources").fetchone()[0])
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(("seconds", "visible"), [(0.0, [1, 2]), (3600.0, [0, 0])])
+def test_grouped_files_commit_when_due_and_at_the_end(
+    library: Path, seconds: float, visible: list[int]
+) -> None:
+    files = sorted(DUMPS.glob("*.txt"))
+    seen = []
+    with Store(library) as store, store.grouped(seconds) as commit_if_due:
+        for file in files:
+            ingest_file(store, file, 2025)
+            commit_if_due()
+            seen.append(_sources_seen_by_another_connection(library))
+    assert seen == visible
+    assert _sources_seen_by_another_connection(library) == 2
+
+
+def test_a_failure_in_a_group_keeps_what_was_committed(library: Path) -> None:
+    first, second = sorted(DUMPS.glob("*.txt"))
+    with Store(library) as store:
+        with pytest.raises(KeyboardInterrupt), store.grouped(3600.0):
+            ingest_file(store, first, 2025)
+            raise KeyboardInterrupt
+        assert counts(store) == (0, 0, 0)
+        with store.grouped(0.0) as commit_if_due:
+            ingest_file(store, first, 2025)
+            commit_if_due()
+            with pytest.raises(KeyboardInterrupt), store.atomic():
+                ingest_file(store, second, 2025)  # a savepoint inside the savepoint
+                raise KeyboardInterrupt
+        assert counts(store)[2] == 1

@@ -208,13 +208,16 @@ def ingest_paths(
 ) -> IngestReport:
     """Ingest files and directories; bad files are reported, the rest still land.
 
+    Each file is one transaction (a savepoint in a group committed every half second).
     `progress(done, total, result)` is called after each file, for progress bars.
     """
     files, problems = collect_dump_files(paths)
     results = list(problems)
-    for done, file in enumerate(files, start=1):
-        result = ingest_file(store, file, year)
-        results.append(result)
-        if progress is not None:
-            progress(done, len(files), result)
+    with store.grouped() as commit_if_due:
+        for done, file in enumerate(files, start=1):
+            result = ingest_file(store, file, year)
+            commit_if_due()
+            results.append(result)
+            if progress is not None:
+                progress(done, len(files), result)
     return IngestReport(files=results)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal, Self
@@ -97,6 +98,7 @@ class StoreBase:
     ) -> None:
         self.path = path
         self._migrations = migrations
+        self._grouped = False
         exists = path.exists() and path.stat().st_size > 0
         if not exists and not create:
             raise StoreError(f"{path}: no library here yet (run `papertriage ingest` first)")
@@ -172,11 +174,57 @@ class StoreBase:
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
-        """One write transaction: everything inside lands, or nothing does."""
+        """One write transaction: everything inside lands, or nothing does.
+
+        Inside `grouped()` it is a savepoint, a transaction nested in the group's: it still
+        lands whole or not at all, and its failure undoes nothing else.
+        """
+        if self._grouped:
+            self.conn.execute("SAVEPOINT atomic")
+            try:
+                yield
+            except BaseException:
+                if self.conn.in_transaction:  # an I/O error may have ended the group already
+                    self.conn.execute("ROLLBACK TO atomic")
+                    self.conn.execute("RELEASE atomic")
+                raise
+            self.conn.execute("RELEASE atomic")
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
+        self.conn.execute("COMMIT")
+
+    @contextmanager
+    def grouped(self, seconds: float = 0.5) -> Iterator[Callable[[], None]]:
+        """Commit many `atomic()` units together, at most `seconds` apart.
+
+        A commit rewrites every index page its transaction touched, so committing each small
+        dump on its own cost most of an ingest's time. Call the yielded function between
+        units: it commits once `seconds` have passed. A crash loses at most that much work,
+        never part of a unit, and the write lock is never held longer.
+        """
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._grouped = True
+        started = time.monotonic()
+
+        def commit_if_due() -> None:
+            nonlocal started
+            if time.monotonic() - started >= seconds:
+                self.conn.execute("COMMIT")
+                self.conn.execute("BEGIN IMMEDIATE")
+                started = time.monotonic()
+
+        try:
+            yield commit_if_due
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._grouped = False
         self.conn.execute("COMMIT")
