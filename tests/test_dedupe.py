@@ -205,6 +205,17 @@ def test_blocking_finds_what_all_pairs_finds() -> None:
     assert set(exhaustive) <= set(blocked)
 
 
+def test_titles_typoed_in_every_word_meet_through_their_abstract() -> None:
+    """No title word is shared, so only the abstract's opening files them in one block."""
+    paper = real("Neural Metamorphosis")
+    cut = paper.abstract[: len(paper.abstract) // 2].rsplit(" ", 1)[0]
+    a = entry("Neeural Menamorphosis", paper.abstract)
+    b = entry("Neurol Metamorphhosis", cut.replace(" the ", r" \textbf{the} ", 1))
+    others = [entry(p["title"], p["abstract"]) for p in corpus("papers.jsonl")[:300]]
+    assert tuple(sorted((a.id, b.id))) in candidate_pairs([a, *others, b])
+    assert merged([a, b]) == [[a.id, b.id]]
+
+
 titles = st.sampled_from([p["title"] for p in corpus("papers.jsonl")[:300]])
 
 

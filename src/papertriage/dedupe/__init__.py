@@ -3,8 +3,10 @@
 Pure functions over `Entry` models, no I/O. Three steps, each measured in
 `benchmarks/dedupe_quality.py` (quality) and `benchmarks/dedupe_engine_scale.py` (speed):
 
-1. Blocking (`blocking`): every entry is filed under its rarest title words; only entries that
-   share a block are compared, so the cost grows with the number of entries, not its square.
+1. Blocking (`blocking`): every entry is filed under its rarest title words and its abstract's
+   opening words; only entries that share a block are compared, so the cost grows with the
+   number of entries, not its square. Pairs whose abstracts surely conflict and whose titles
+   are too far apart to propose are dropped there, before they are stored and sorted.
 2. Scoring (`scoring`): rapidfuzz on the folded titles, the abstract as a second signal, and
    guards for the ways two different papers look alike (version numbers, "Part I/II", a
    generic short title). Abstract word triples are built only for entries that need them.

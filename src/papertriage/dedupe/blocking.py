@@ -1,20 +1,33 @@
 """Which pairs of entries are worth scoring at all: blocks of shared rare title words.
 
 Every entry is filed under its `block_words` rarest title words (rarity counted over the whole
-library), and once more for its subtitle alone; only entries that share a block are compared,
-so the cost grows with the number of entries, not with its square.
+library), once more for its subtitle alone, and under the opening words of its abstract; only
+entries that share a block are compared, so the cost grows with the number of entries, not
+with its square.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Sequence
-from itertools import chain
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from itertools import chain, islice
 
 from rapidfuzz import fuzz, process
 
 from papertriage.dedupe.models import DedupeConfig, Entry, PairScore
-from papertriage.dedupe.scoring import Features, judge, name_words, pair_score
+from papertriage.dedupe.scoring import (
+    ABSTRACT_WORD,
+    Features,
+    conflict_proved,
+    judge,
+    name_words,
+    pair_score,
+)
+from papertriage.normalize import strip_markup
+
+OPENING_WORDS = 12
+"""Words of an abstract's opening that file it: fewer are shared by different papers' stock
+openings (`reinforcement learning with verifiable rewards rlvr has emerged as a`)."""
 
 
 class PairCodes:
@@ -29,22 +42,28 @@ class PairCodes:
         self.mask = (1 << self.bits) - 1
         self.codes: list[int] = []
 
-    def add(self, i: int, j: int, score: float) -> None:
-        if i > j:
-            i, j = j, i
-        tenths = round(round(score, 1) * 10)
-        self.codes.append((((1000 - tenths) << self.bits | i) << self.bits) | j)
+    def add(self, j: int, found: Iterable[tuple[int, float]]) -> None:
+        """Add the pairs of entry `j` with each (entry, title score) found for it."""
+        bits, codes = self.bits, self.codes
+        for i, score in found:
+            low, high = (i, j) if i < j else (j, i)
+            tenths = round(round(score, 1) * 10)
+            codes.append((((1000 - tenths) << bits | low) << bits) | high)
 
-    def sorted(self) -> list[tuple[int, int, float]]:
-        """Distinct pairs as (i, j, title score), most alike first."""
+    def sorted(self) -> Iterator[tuple[int, int, float]]:
+        """Distinct pairs as (i, j, title score), most alike first; the codes are used up.
+
+        Sorted in place and decoded one at a time: tuples for millions of pairs would weigh
+        several times the codes.
+        """
         bits, mask = self.bits, self.mask
-        pairs = []
+        codes, self.codes = self.codes, []
+        codes.sort()
         previous = -1
-        for code in sorted(self.codes):
+        for code in codes:
             if code != previous:
                 previous = code
-                pairs.append(((code >> bits) & mask, code & mask, (1000 - (code >> 2 * bits)) / 10))
-        return pairs
+                yield (code >> bits) & mask, code & mask, (1000 - (code >> 2 * bits)) / 10
 
 
 def title_keys(entries: Sequence[Entry]) -> list[str]:
@@ -54,23 +73,51 @@ def title_keys(entries: Sequence[Entry]) -> list[str]:
     return [fold(entry.title) for entry in entries]
 
 
+def abstract_opening(abstract: str) -> str | None:
+    """The first `OPENING_WORDS` words of an abstract, as `abstract_shingles` reads them.
+
+    A block key for what the title words miss: titles with a typo in every rare word
+    (`neeural menamorphosis` / `neurol metamorphhosis`) but one abstract, which a cut-short
+    copy shares too. None when the abstract is too short to tell papers apart.
+    """
+    head = abstract[: 40 * OPENING_WORDS]  # markup is local: a cut only spoils the last word
+    words = [
+        m.group()
+        for m in islice(ABSTRACT_WORD.finditer(strip_markup(head).casefold()), OPENING_WORDS + 1)
+    ]
+    if len(words) <= OPENING_WORDS:
+        return None
+    return " ".join(words[:OPENING_WORDS])
+
+
 def blocks(
     keys: Sequence[str],
     titles: Sequence[str],
+    abstracts: Sequence[str],
     config: DedupeConfig,
     new: Collection[int] | None = None,
-) -> list[list[int]]:
-    """Entries filed under their `block_words` rarest words, once more for the subtitle alone.
+) -> list[tuple[int, ...]]:
+    """Entries filed under their `block_words` rarest words, once more for the subtitle alone,
+    and under their abstract's opening.
 
     Words of a single title are skipped (they can pair nothing), and so are too common ones.
     All entries rank words by the same global rarity, so two titles that share all but two of
     their words each still share their rarest common word, and so a block. Filing the subtitle
-    too catches a title that lost its name (`A^2E: ...` / `...`). With `new`, only the blocks
-    of those entries are built: a pair with a new entry shares one of the new entry's words.
+    too catches a title that lost its name (`A^2E: ...` / `...`); the abstract's opening, titles
+    typo'd in more words than that (an opening has spaces, so it is never taken for a word).
+    With `new`, only the blocks of those entries are built: a pair with a new entry shares one
+    of the new entry's keys.
     """
     # words are split again where needed: a million lists of words would outweigh the titles
     frequency = Counter(chain.from_iterable(set(key.split()) for key in keys))
     limit = config.max_block
+    by_text: dict[str, str | None] = {}  # variants share abstract texts
+    openings = []
+    for abstract in abstracts:
+        if abstract not in by_text:
+            by_text[abstract] = abstract_opening(abstract)
+        openings.append(by_text[abstract])
+    del by_text
 
     def chosen(index: int) -> set[str]:
         ws = keys[index].split()
@@ -84,6 +131,8 @@ def blocks(
                 key=lambda w: (frequency[w], w),
             )
             picked.update(sub[: config.block_words])
+        if (opening := openings[index]) is not None:
+            picked.add(opening)
         return picked
 
     postings: defaultdict[str, list[int]] = defaultdict(list)
@@ -96,32 +145,41 @@ def blocks(
         for index in sorted(new):
             wanted |= chosen(index)
         for index, key in enumerate(keys):
-            if not wanted.isdisjoint(key.split()):
+            if not wanted.isdisjoint(key.split()) or openings[index] in wanted:
                 for word in chosen(index) & wanted:
                     postings[word].append(index)
-    unique = dict.fromkeys(tuple(members) for members in postings.values() if len(members) > 1)
-    return [list(members) for members in unique]
+    frequency.clear()
+    unique: dict[tuple[int, ...], None] = {}  # a title's words are often another's too
+    while postings:
+        members = postings.popitem()[1]
+        if 1 < len(members) <= limit:
+            unique[tuple(members)] = None
+    return list(unique)
 
 
 def block_pairs(
-    block: list[int],
+    block: Sequence[int],
     keys: Sequence[str],
-    markers: Sequence[tuple[str, ...]] | None,
-    cutoff: float,
-    absorb: float | None,
+    features: Sequence[Features],
+    config: DedupeConfig,
+    absorb: bool,
     out: PairCodes,
 ) -> None:
-    """Add the pairs of one block whose titles score at least `cutoff` to `out`.
+    """Add the pairs of one block whose titles score at least `candidate_title` to `out`.
 
-    With `absorb`, an entry at least that close to an earlier one (same markers) is compared
-    through it only: paired with its absorbers alone and not offered to later entries. In a
-    block of a hundred variants of one title, each is compared with the few distinct ones
+    Pairs below `merge_title` whose abstracts surely conflict are left out: judging would drop
+    them, and between look-alike papers seen many times they are most of the pairs.
+
+    With `absorb`, an entry at least `absorb_title` close to an earlier one (same markers) is
+    compared through it only: paired with its absorbers alone and not offered to later entries.
+    In a block of a hundred variants of one title, each is compared with the few distinct ones
     instead of all, and only those meet the variants of a look-alike paper: big groups and
     their neighbours stay linear.
     """
     choices: list[str] = []
     chosen: list[int] = []
     ratio = fuzz.ratio
+    cutoff, floor = config.candidate_title, config.merge_title
     for index in block:
         key = keys[index]
         absorbed = False
@@ -138,37 +196,40 @@ def block_pairs(
                     key, choices, scorer=ratio, score_cutoff=cutoff, limit=None
                 )
             ]
-        if absorb is not None and markers is not None:
-            mine = markers[index]
+        mine = features[index]
+        if absorb:
             absorbers = [
                 (other, score)
                 for other, score in found
-                if score >= absorb and markers[other] == mine
+                if score >= config.absorb_title and features[other].markers == mine.markers
             ]
             absorbed = bool(absorbers)
             if absorbed:
                 found = absorbers
-        for other, score in found:
-            out.add(other, index, score)
+        out.add(
+            index,
+            (
+                (other, score)
+                for other, score in found
+                if score >= floor or not conflict_proved(mine, features[other], config)
+            ),
+        )
         if not absorbed:
             choices.append(key)
             chosen.append(index)
 
 
 def new_pairs(
-    block: list[int], keys: Sequence[str], new: Collection[int], cutoff: float, out: PairCodes
+    block: Sequence[int], keys: Sequence[str], new: Collection[int], cutoff: float, out: PairCodes
 ) -> None:
     """Add the pairs of one block with at least one new entry (incremental dedupe) to `out`."""
     choices = [keys[index] for index in block]
     for index in block:
-        if index not in new:
-            continue
-        for _, score, position in process.extract(
-            keys[index], choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
-        ):
-            other = block[position]
-            if other != index:
-                out.add(index, other, score)
+        if index in new:
+            found = process.extract(
+                keys[index], choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
+            )
+            out.add(index, ((block[at], score) for _, score, at in found if block[at] != index))
 
 
 def candidate_pairs(
@@ -181,14 +242,16 @@ def candidate_pairs(
     """
     config = config or DedupeConfig()
     keys = title_keys(entries)
-    features = [Features(entry, key) for entry, key in zip(entries, keys, strict=True)]
+    sketches: dict[str, tuple[int, int]] = {}
+    features = [Features(entry, key, sketches) for entry, key in zip(entries, keys, strict=True)]
     if exhaustive:
-        groups = [list(range(len(keys)))]
+        groups = [tuple(range(len(keys)))]
     else:
-        groups = blocks(keys, [entry.title for entry in entries], config)
+        titles = [entry.title for entry in entries]
+        groups = blocks(keys, titles, [entry.abstract for entry in entries], config)
     codes = PairCodes(len(keys))
     for block in groups:
-        block_pairs(block, keys, None, config.candidate_title, None, codes)
+        block_pairs(block, keys, features, config, False, codes)
     pairs = {}
     for i, j, title in codes.sorted():
         verdict = judge(features[i], features[j], title, config)

@@ -54,6 +54,7 @@ class _Clusterer:
         entries: Sequence[Entry],
         keys: Sequence[str],
         features: list[Features | None],
+        sketches: dict[str, tuple[int, int]],
         apart: set[frozenset[str]],
         config: DedupeConfig,
     ) -> None:
@@ -64,7 +65,7 @@ class _Clusterer:
         self.guarded_ids = {ident for pair in apart for ident in pair}
         self.config = config
         self.group_of: dict[int, _Group] = {}
-        self.sketches: dict[str, tuple[int, int]] = {}
+        self.sketches = sketches
         self.reviews: list[tuple[int, int, float, Verdict]] = []
 
     def feature(self, index: int) -> Features:
@@ -229,23 +230,21 @@ def _find(
 ) -> DedupeResult:
     keys = title_keys(entries)
     titles = [entry.title for entry in entries]
+    abstracts = [entry.abstract for entry in entries]
     features: list[Features | None] = [None] * len(entries)
+    sketches: dict[str, tuple[int, int]] = {}
     codes = PairCodes(len(entries))
     if new_ids is None:
-        for index, (entry, key) in enumerate(zip(entries, keys, strict=True)):
-            features[index] = Features(entry, key)
-        markers = [feature.markers for feature in features if feature is not None]
-        for block in blocks(keys, titles, config):
-            block_pairs(block, keys, markers, config.candidate_title, config.absorb_title, codes)
+        every = [Features(entry, key, sketches) for entry, key in zip(entries, keys, strict=True)]
+        for block in blocks(keys, titles, abstracts, config):
+            block_pairs(block, keys, every, config, True, codes)
+        features[:] = every
     else:
         new = {index for index, entry in enumerate(entries) if entry.id in new_ids}
         if new:
-            for block in blocks(keys, titles, config, new):
+            for block in blocks(keys, titles, abstracts, config, new):
                 new_pairs(block, keys, new, config.candidate_title, codes)
-    clusterer = _Clusterer(entries, keys, features, apart, config)
-    for feature in features:
-        if feature is not None:
-            feature.sketches = clusterer.sketches
+    clusterer = _Clusterer(entries, keys, features, sketches, apart, config)
     for i, j, title in codes.sorted():
         clusterer.take(i, j, title)
     return DedupeResult(clusters=clusterer.clusters(), candidates=clusterer.candidates())

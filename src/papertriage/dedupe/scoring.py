@@ -16,7 +16,8 @@ from rapidfuzz.distance import OSA
 from papertriage.dedupe.models import Decision, DedupeConfig, Entry, PairScore
 from papertriage.normalize import fold, strip_markup
 
-_WORD = re.compile(r"[^\W_]+")
+ABSTRACT_WORD = re.compile(r"[^\W_]+")
+"""A word of an abstract, as its shingles and its opening read it."""
 _DIGITS = re.compile(r"\d+")
 _DIGIT_WORD = re.compile(r"\S*\d\S*")
 _ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii", "xiii"})
@@ -43,7 +44,7 @@ def series_markers(key: str) -> tuple[str, ...]:
 
 def abstract_shingles(abstract: str) -> frozenset[int]:
     """Hashed word triples of an abstract, insensitive to case, markup, wrapping and punctuation."""
-    words = _WORD.findall(strip_markup(abstract).casefold())
+    words = ABSTRACT_WORD.findall(strip_markup(abstract).casefold())
     return frozenset(map(hash, zip(words, words[1:], words[2:], strict=False)))
 
 
@@ -64,10 +65,11 @@ def abstract_sketch(abstract: str) -> tuple[int, int]:
     one `&` of two small ints, with no set kept per entry.
     """
     shingles = abstract_shingles(abstract)
-    bits = 0
-    for value in {hash_ & _SKETCH_BITS for hash_ in shingles}:
-        bits |= 1 << value
-    return len(shingles), bits
+    bitmap = bytearray((_SKETCH_BITS + 1) // 8)  # one big int per bit set would be quadratic
+    for hash_ in shingles:
+        value = hash_ & _SKETCH_BITS
+        bitmap[value >> 3] |= 1 << (value & 7)
+    return len(shingles), int.from_bytes(bitmap, "little")
 
 
 def abstract_similarity(a: frozenset[int], b: frozenset[int], min_words: int) -> float | None:
@@ -98,13 +100,13 @@ class Features:
     """What scoring needs of an entry, computed once; the abstract part only when first asked."""
 
     __slots__ = (
+        "_name_words",
         "_sketch",
         "compact",
         "digit_words",
         "entry",
         "key",
         "markers",
-        "name_words",
         "sketches",
     )
 
@@ -119,10 +121,17 @@ class Features:
         self.markers = series_markers(self.key)
         self.digit_words: tuple[str, ...] | None = None
         self.compact: str | None = None
-        self.name_words = name_words(entry.title)
+        self._name_words: int | None = None
         self.sketches = sketches
         """Sketches by abstract text, shared by the entries of one run (variants share texts)."""
         self._sketch: tuple[int, int] | None = None
+
+    @property
+    def name_words(self) -> int:
+        """`name_words` of the title, asked only of pairs whose abstracts do not conflict."""
+        if self._name_words is None:
+            self._name_words = name_words(self.entry.title)
+        return self._name_words
 
     @property
     def sketch(self) -> tuple[int, int]:
@@ -152,8 +161,8 @@ def judge(x: Features, y: Features, title: float, config: DedupeConfig) -> Verdi
     Titles decide alone only when they differ by a typo; otherwise the abstracts decide, and
     titles alone can at most propose the pair for review.
     """
-    typo = x.markers == y.markers and typo_only(x, y, config, 1)
-    if typo and title >= config.sure_title and typo_only(x, y, config, 0):
+    # typo_only(0) implies typo_only(1); the edit distance is only paid for alike titles
+    if title >= config.sure_title and x.markers == y.markers and typo_only(x, y, config, 0):
         return "merge", None, f"titles differ by a typo ({title:.0f}% alike)"
     abstract = _abstract_score(x, y, config, title < config.merge_title)
     if abstract == -1.0:
@@ -180,11 +189,25 @@ def judge(x: Features, y: Features, title: float, config: DedupeConfig) -> Verdi
         return "review", abstract, "titles alike but their numbers differ (version or part?)"
     if same:
         return "merge", abstract, f"same abstract ({abstract:.0f}%), titles {title:.0f}% alike"
-    if typo and title >= config.merge_title and (abstract or typo_only(x, y, config, 0)):
+    if (
+        title >= config.merge_title
+        and typo_only(x, y, config, 1)
+        and (abstract or typo_only(x, y, config, 0))
+    ):
         return "merge", abstract, f"titles differ by a typo ({title:.0f}% alike)"
     if title >= config.review_title:
         return "review", abstract, f"titles {title:.0f}% alike, abstracts do not settle it"
     return None
+
+
+def conflict_proved(x: Features, y: Features, config: DedupeConfig) -> bool:
+    """True when the sketches alone prove the abstracts conflict: below `merge_title`, such a
+    pair is nothing, so blocking drops it before it is stored, sorted and judged."""
+    (size_x, bits_x), (size_y, bits_y) = x.sketch, y.sketch
+    if min(size_x, size_y) < config.min_abstract_words - 2 or x.entry.abstract == y.entry.abstract:
+        return False
+    size, bits, other = (size_x, bits_x, bits_y) if size_x <= size_y else (size_y, bits_y, bits_x)
+    return round(100.0 * (size - (bits & ~other).bit_count()) / size, 1) < config.abstract_conflict
 
 
 def _abstract_score(x: Features, y: Features, config: DedupeConfig, may_skip: bool) -> float | None:
@@ -192,15 +215,12 @@ def _abstract_score(x: Features, y: Features, config: DedupeConfig, may_skip: bo
 
     With `may_skip`, -1.0 when the sketches prove a conflict (the exact score is not shown).
     """
-    (size_x, bits_x), (size_y, bits_y) = x.sketch, y.sketch
-    if min(size_x, size_y) < config.min_abstract_words - 2:
+    if may_skip and conflict_proved(x, y, config):
+        return -1.0
+    if min(x.sketch[0], y.sketch[0]) < config.min_abstract_words - 2:
         return None
     if x.entry.abstract == y.entry.abstract:
         return 100.0
-    size, bits, other = (size_x, bits_x, bits_y) if size_x <= size_y else (size_y, bits_y, bits_x)
-    upper = round(100.0 * (size - (bits & ~other).bit_count()) / size, 1)
-    if may_skip and upper < config.abstract_conflict:
-        return -1.0
     return abstract_similarity(
         _shingles_of(x.entry.abstract), _shingles_of(y.entry.abstract), config.min_abstract_words
     )
