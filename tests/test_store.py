@@ -279,3 +279,25 @@ def test_a_failure_in_a_group_keeps_what_was_committed(library: Path) -> None:
                 ingest_file(store, second, 2025)  # a savepoint inside the savepoint
                 raise KeyboardInterrupt
         assert counts(store)[2] == 1
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_bad_file_in_a_group_writes_nothing_whether_parsed_whole_or_streamed(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, streamed: bool
+) -> None:
+    if streamed:  # every file counts as too big to parse whole: it streams under a savepoint
+        monkeypatch.setattr("papertriage.ingest._PARSE_WHOLE", 0)
+    first, second = sorted(DUMPS.glob("*.txt"))
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    shutil.copy(first, folder / "a-2025.txt")
+    # A good start, then a title with no abstract at the end: found only after writing began.
+    (folder / "b-2025.txt").write_text(second.read_text() + "\n\nA title that lost its abstract\n")
+    shutil.copy(second, folder / "c-2025.txt")
+    report = ingest_paths(store, [folder])
+    assert [result.status for result in report.files] == ["ingested", "rejected", "ingested"]
+    clean = tmp_path / "clean.db"
+    with Store(clean) as reference:
+        ingest_paths(reference, [folder / "a-2025.txt", folder / "c-2025.txt"])
+        assert counts(store) == counts(reference)
+    assert check_library(store).problems == []

@@ -9,17 +9,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel
 
 from .errors import DumpError
+from .models import Record
 from .normalize import paper_id, title_key
 from .parse import read_dump
 from .store import SightingRow, SourceRow, Store
 
 Status = Literal["ingested", "replaced", "unchanged", "duplicate", "rejected"]
 _BATCH = 2000
+_PARSE_WHOLE = 8 << 20
 
 
 class FileResult(BaseModel):
@@ -82,16 +84,30 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+class FileSource(NamedTuple):
+    """A dump file as the store records it."""
+
+    path: Path
+    shown: str
+    resolved: str
+    sha256: str
+
+
 def ingest_file(store: Store, path: Path, year: int | None = None) -> FileResult:
-    """Ingest one dump in one transaction. Never raises for a bad file: it is reported."""
+    """Ingest one dump in one transaction. Never raises for a bad file: it is reported.
+
+    A dump of up to 8 MiB (any real one) is parsed whole before anything is written, so a bad
+    one writes nothing and needs no savepoint; a bigger one streams, and a savepoint undoes it.
+    """
     shown = str(path)
     resolved = str(path.resolve())
     try:
         sha256 = file_sha256(path)
+        whole = path.stat().st_size <= _PARSE_WHOLE
     except OSError as exc:
         return FileResult(path=shown, status="rejected", error=f"cannot read file: {exc.strerror}")
     try:
-        with store.atomic():
+        with store.atomic(savepoint=not whole):
             # Checked inside the write lock, so two runs on the same file cannot both store it.
             previous = store.source_by_path(resolved)
             if previous is not None and previous.sha256 == sha256:
@@ -99,24 +115,24 @@ def ingest_file(store: Store, path: Path, year: int | None = None) -> FileResult
             twin = store.source_by_sha256(sha256)
             if twin is not None and previous is None:
                 return FileResult(path=shown, status="duplicate", same_as=twin.path)
-            return _store_records(store, path, shown, resolved, sha256, year, previous)
+            records = read_dump(path, year, source=shown)
+            return _store_records(
+                store,
+                list(records) if whole else records,
+                FileSource(path=path, shown=shown, resolved=resolved, sha256=sha256),
+                previous,
+            )
     except DumpError as exc:
         return FileResult(path=shown, status="rejected", error=exc.reason, line=exc.line)
 
 
 def _store_records(
-    store: Store,
-    path: Path,
-    shown: str,
-    resolved: str,
-    sha256: str,
-    year: int | None,
-    previous: SourceRow | None,
+    store: Store, records: Iterable[Record], file: FileSource, previous: SourceRow | None
 ) -> FileResult:
     removed: list[str] = []
     if previous is not None:
         removed = store.delete_source(previous.id)
-    source_id = store.add_source(resolved, path.name, sha256)
+    source_id = store.add_source(file.resolved, file.path.name, file.sha256)
     next_id = store.next_sighting_id()
     batch: list[SightingRow] = []
     new_papers: set[str] = set()
@@ -138,7 +154,7 @@ def _store_records(
         store.add_sightings(batch)
         batch.clear()
 
-    for record in read_dump(path, year, source=shown):
+    for record in records:
         if count == 0:
             header, first_date = record.header_date, record.date
         key = title_key(record.title)
@@ -164,7 +180,7 @@ def _store_records(
     if removed:
         store.refresh_papers(removed)
     return FileResult(
-        path=shown,
+        path=file.shown,
         status="replaced" if previous is not None else "ingested",
         records=count,
         new_papers=len(new_papers),

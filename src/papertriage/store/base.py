@@ -173,13 +173,19 @@ class StoreBase:
         self.close()
 
     @contextmanager
-    def atomic(self) -> Iterator[None]:
+    def atomic(self, *, savepoint: bool = True) -> Iterator[None]:
         """One write transaction: everything inside lands, or nothing does.
 
         Inside `grouped()` it is a savepoint, a transaction nested in the group's: it still
-        lands whole or not at all, and its failure undoes nothing else.
+        lands whole or not at all, and its failure undoes nothing else. Savepoints copy every
+        page they change, so work that cannot fail half-way on bad input (it was checked
+        first) passes `savepoint=False` and joins the group's transaction directly; should it
+        fail anyway (disk full), the whole group is rolled back.
         """
         if self._grouped:
+            if not savepoint:
+                yield
+                return
             self.conn.execute("SAVEPOINT atomic")
             try:
                 yield
