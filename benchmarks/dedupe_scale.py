@@ -112,7 +112,12 @@ def child(n: int, work: Path) -> dict[str, float]:
         "ingest": ingested - start,
         "dedupe": deduped - ingested,
         "tag": tagged - deduped,
-        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # Plus the read-ahead worker's peak: an upper bound of both processes together.
+        "peak_mib": sum(
+            resource.getrusage(who).ru_maxrss
+            for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        )
+        / 1024,
     }
 
 

@@ -16,7 +16,7 @@ from papertriage.safety import check_library
 from papertriage.store import APPLICATION_ID, MIGRATIONS, PaperFilter, Store
 from papertriage.tagging import default_taxonomy
 
-from .conftest import BAD, DUMPS, EDGE
+from .conftest import BAD, DUMPS, EDGE, FIXTURES
 
 SEED = DUMPS / "000_2b9e3ea4e6b592bd.txt"
 
@@ -301,3 +301,42 @@ def test_a_bad_file_in_a_group_writes_nothing_whether_parsed_whole_or_streamed(
         ingest_paths(reference, [folder / "a-2025.txt", folder / "c-2025.txt"])
         assert counts(store) == counts(reference)
     assert check_library(store).problems == []
+
+
+def _library_state(store: Store) -> tuple[list[tuple[object, ...]], ...]:
+    return tuple(
+        [tuple(row) for row in store.conn.execute(sql)]
+        for sql in (
+            "SELECT id, seen, first_seen, last_seen FROM papers ORDER BY id",
+            "SELECT name, records, header_date, date FROM sources ORDER BY name",
+            "SELECT id, key, paper_id, first_seen FROM variants ORDER BY id",
+        )
+    )
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_reading_ahead_in_a_worker_gives_the_same_library(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, big: bool
+) -> None:
+    if big:  # every file too big to parse whole: the worker only hashes, the store streams
+        monkeypatch.setattr("papertriage.ingest._PARSE_WHOLE", 0)
+    paths = [DUMPS, EDGE, BAD, FIXTURES / "dupes", FIXTURES / "hostile", tmp_path / "missing"]
+    outcomes = []
+    for read_ahead in (False, True):
+        with Store(tmp_path / f"{read_ahead}.db") as store:
+            report = ingest_paths(store, paths, 2025, read_ahead=read_ahead)
+            again = ingest_paths(store, paths, 2025, read_ahead=read_ahead)
+            outcomes.append(
+                (
+                    [
+                        (Path(r.path).name, r.status, r.records, r.error, r.line)
+                        for r in report.files
+                    ],
+                    {r.status for r in again.files} - {"unchanged", "rejected"},
+                    _library_state(store),
+                )
+            )
+            assert check_library(store).problems == []
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][1] == set()
+    assert {status for _, status, *_ in outcomes[0][0]} == {"ingested", "rejected"}

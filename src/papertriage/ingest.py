@@ -1,13 +1,22 @@
 """Files -> parse -> store, one transaction per file.
 
-A file either lands whole or not at all: a parse error half-way rolls back everything that file
-wrote, and the other files of the run still ingest.
+A file either lands whole or not at all: a bad file writes nothing, and the other files of the
+run still ingest. Reading and parsing (`prepare`) needs no store, so on a big run a worker
+process does it for the next files while this one stores.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+import multiprocessing
+import os
+import signal
+import sys
+import warnings
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -22,6 +31,10 @@ from .store import SightingRow, SourceRow, Store
 Status = Literal["ingested", "replaced", "unchanged", "duplicate", "rejected"]
 _BATCH = 2000
 _PARSE_WHOLE = 8 << 20
+_READ_AHEAD_FILES = 32
+"""Fewer files than this are read in this process: a worker takes ~0.2 s to start."""
+_IN_FLIGHT = 8
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class FileResult(BaseModel):
@@ -84,6 +97,57 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+PreparedRow = tuple[int, int, str | None, str | None, str, str, str, str]
+"""(position, line, header date, date, title, abstract, title key, paper id) of one record."""
+
+
+class Prepared(NamedTuple):
+    """A dump read, hashed and (when small) parsed: everything ingest does without the store.
+
+    Being plain data, it can be made in a worker process while the store is busy.
+    """
+
+    sha256: str | None
+    """None: the file could not be read (`error` says why)."""
+    rows: list[PreparedRow] | None
+    """None: too big to hold, or bad (`error` is set); a big file is streamed when stored."""
+    error: tuple[str, int | None] | None = None
+    """(reason, line) of a bad file."""
+
+
+def _prepared_rows(records: Iterable[Record]) -> Iterator[PreparedRow]:
+    for record in records:
+        key = title_key(record.title)
+        yield (
+            record.position,
+            record.line,
+            record.header_date,
+            record.date.isoformat() if record.date else None,
+            record.title,
+            record.abstract,
+            key,
+            paper_id(key),
+        )
+
+
+def prepare(path: Path, year: int | None = None, shown: str | None = None) -> Prepared:
+    """Hash a dump and, up to 8 MiB (any real dump), parse it whole.
+
+    Parsed before anything is written, a bad file writes nothing, so it needs no savepoint.
+    """
+    try:
+        sha256 = file_sha256(path)
+        whole = path.stat().st_size <= _PARSE_WHOLE
+    except OSError as exc:
+        return Prepared(None, None, (f"cannot read file: {exc.strerror}", None))
+    if not whole:
+        return Prepared(sha256, None)
+    try:
+        return Prepared(sha256, list(_prepared_rows(read_dump(path, year, source=shown))))
+    except DumpError as exc:
+        return Prepared(sha256, None, (exc.reason, exc.line))
+
+
 class FileSource(NamedTuple):
     """A dump file as the store records it."""
 
@@ -93,33 +157,36 @@ class FileSource(NamedTuple):
     sha256: str
 
 
-def ingest_file(store: Store, path: Path, year: int | None = None) -> FileResult:
+def ingest_file(
+    store: Store, path: Path, year: int | None = None, prepared: Prepared | None = None
+) -> FileResult:
     """Ingest one dump in one transaction. Never raises for a bad file: it is reported.
 
-    A dump of up to 8 MiB (any real one) is parsed whole before anything is written, so a bad
-    one writes nothing and needs no savepoint; a bigger one streams, and a savepoint undoes it.
+    `prepared` is what `prepare` made of the file, if it ran ahead (in a worker process).
     """
     shown = str(path)
     resolved = str(path.resolve())
+    prepared = prepared or prepare(path, year, shown)
+    if prepared.sha256 is None:
+        assert prepared.error is not None
+        return FileResult(path=shown, status="rejected", error=prepared.error[0])
+    streamed = prepared.rows is None and prepared.error is None
     try:
-        sha256 = file_sha256(path)
-        whole = path.stat().st_size <= _PARSE_WHOLE
-    except OSError as exc:
-        return FileResult(path=shown, status="rejected", error=f"cannot read file: {exc.strerror}")
-    try:
-        with store.atomic(savepoint=not whole):
+        with store.atomic(savepoint=streamed):
             # Checked inside the write lock, so two runs on the same file cannot both store it.
             previous = store.source_by_path(resolved)
-            if previous is not None and previous.sha256 == sha256:
+            if previous is not None and previous.sha256 == prepared.sha256:
                 return FileResult(path=shown, status="unchanged")
-            twin = store.source_by_sha256(sha256)
+            twin = store.source_by_sha256(prepared.sha256)
             if twin is not None and previous is None:
                 return FileResult(path=shown, status="duplicate", same_as=twin.path)
-            records = read_dump(path, year, source=shown)
+            if prepared.error is not None:
+                raise DumpError(shown, *prepared.error)
+            rows = prepared.rows
             return _store_records(
                 store,
-                list(records) if whole else records,
-                FileSource(path=path, shown=shown, resolved=resolved, sha256=sha256),
+                _prepared_rows(read_dump(path, year, source=shown)) if rows is None else rows,
+                FileSource(path=path, shown=shown, resolved=resolved, sha256=prepared.sha256),
                 previous,
             )
     except DumpError as exc:
@@ -127,7 +194,7 @@ def ingest_file(store: Store, path: Path, year: int | None = None) -> FileResult
 
 
 def _store_records(
-    store: Store, records: Iterable[Record], file: FileSource, previous: SourceRow | None
+    store: Store, rows: Iterable[PreparedRow], file: FileSource, previous: SourceRow | None
 ) -> FileResult:
     removed: list[str] = []
     if previous is not None:
@@ -139,7 +206,7 @@ def _store_records(
     known = 0
     count = 0
     header: str | None = None
-    first_date = None
+    first_date: str | None = None
 
     def flush() -> None:
         nonlocal known
@@ -154,24 +221,10 @@ def _store_records(
         store.add_sightings(batch)
         batch.clear()
 
-    for record in records:
+    for row in rows:
         if count == 0:
-            header, first_date = record.header_date, record.date
-        key = title_key(record.title)
-        batch.append(
-            (
-                next_id + count,
-                source_id,
-                record.position,
-                record.line,
-                record.header_date,
-                record.date.isoformat() if record.date else None,
-                record.title,
-                record.abstract,
-                key,
-                paper_id(key),
-            )
-        )
+            header, first_date = row[2], row[3]
+        batch.append((next_id + count, source_id, *row))
         count += 1
         if len(batch) >= _BATCH:
             flush()
@@ -221,19 +274,79 @@ def ingest_paths(
     paths: Sequence[Path],
     year: int | None = None,
     progress: Callable[[int, int, FileResult], None] | None = None,
+    *,
+    read_ahead: bool | None = None,
 ) -> IngestReport:
     """Ingest files and directories; bad files are reported, the rest still land.
 
     Each file is one transaction (a savepoint in a group committed every half second).
-    `progress(done, total, result)` is called after each file, for progress bars.
+    With `read_ahead` (default: when there are many files and a second core), a worker process
+    reads, hashes and parses the next files while this one stores. `progress(done, total,
+    result)` is called after each file, for progress bars.
     """
     files, problems = collect_dump_files(paths)
     results = list(problems)
-    with store.grouped() as commit_if_due:
-        for done, file in enumerate(files, start=1):
-            result = ingest_file(store, file, year)
-            commit_if_due()
-            results.append(result)
-            if progress is not None:
-                progress(done, len(files), result)
+    if read_ahead is None:
+        read_ahead = len(files) >= _READ_AHEAD_FILES and (os.cpu_count() or 1) > 1
+    # Only where fork is safe and cheap: spawn would re-run the caller's main module.
+    read_ahead = read_ahead and sys.platform.startswith("linux")
+    prepared = _prepare_ahead(files, year) if read_ahead else None
+    try:
+        with store.grouped() as commit_if_due:
+            for done, file in enumerate(files, start=1):
+                result = ingest_file(
+                    store, file, year, next(prepared) if prepared is not None else None
+                )
+                commit_if_due()
+                results.append(result)
+                if progress is not None:
+                    progress(done, len(files), result)
+    finally:
+        if prepared is not None:
+            prepared.close()
     return IngestReport(files=results)
+
+
+def _worker_setup(parent: int) -> None:
+    """Tie the read-ahead worker to its parent: it must never outlive it or speak for it.
+
+    Killed with its parent (even by kill -9), it cannot linger holding the terminal's pipes;
+    Ctrl-C is the parent's to handle (it stops the worker), so the worker prints no traceback.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+def _prepare_ahead(files: Sequence[Path], year: int | None) -> Generator[Prepared, None, None]:
+    """`prepare` each file in a worker process, in order, a few files ahead of the caller.
+
+    Only a few are in flight at once, so memory stays bounded however slowly the caller
+    stores them. Closing the generator stops the worker.
+    """
+    # The forked worker only reads and parses files and leaves through os._exit: it never
+    # touches the library's connection, the terminal or any lock another thread may hold.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+        pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_worker_setup,
+            initargs=(os.getpid(),),
+        )
+        started = pool.submit(os.getpid)  # start the worker inside the filter
+    with pool:
+        started.result()
+        pending: deque[Future[Prepared]] = deque()
+        queued = iter(files)
+        try:
+            while True:
+                while len(pending) < _IN_FLIGHT and (file := next(queued, None)) is not None:
+                    pending.append(pool.submit(prepare, file, year, str(file)))
+                if not pending:
+                    return
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()

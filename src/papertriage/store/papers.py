@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -71,11 +70,12 @@ class PaperQueries(TriageQueries):
         return cursor.lastrowid
 
     def finish_source(
-        self, source_id: int, records: int, header_date: str | None, date: dt.date | None
+        self, source_id: int, records: int, header_date: str | None, date: str | None
     ) -> None:
+        """Record what the file held: its record count and first date line (ISO date)."""
         self.conn.execute(
             "UPDATE sources SET records = ?, header_date = ?, date = ? WHERE id = ?",
-            (records, header_date, date.isoformat() if date else None, source_id),
+            (records, header_date, date, source_id),
         )
 
     # --- papers and sightings ------------------------------------------------------------
