@@ -117,6 +117,37 @@ def test_kill_during_ingest_then_rerun_equals_a_clean_run(
     assert snapshot(db) == clean
 
 
+def _children(pid: int) -> list[int]:
+    listed = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True
+    )
+    return [int(child) for child in listed.stdout.split()]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the read-ahead worker")
+def test_ctrl_c_during_ingest_stops_both_processes_quietly(
+    dumps: Path, clean: dict[str, object], tmp_path: Path
+) -> None:
+    db = tmp_path / "library.db"
+    # Its own process group, so the signal reaches the worker too, as Ctrl-C at a terminal does.
+    process = papertriage("ingest", str(dumps), db=db, start_new_session=True)
+    workers: list[int] = []
+    deadline = time.monotonic() + 30
+    while not workers and process.poll() is None and time.monotonic() < deadline:
+        workers = _children(process.pid)
+        time.sleep(0.05)
+    assert workers, "the ingest ended before its read-ahead worker was seen"
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert "Traceback" not in stderr
+    assert not any(Path(f"/proc/{worker}").exists() for worker in workers)
+    result = run("ingest", str(dumps), db=db)
+    assert result.returncode == 0, result.stderr
+    assert run("search", "agents", db=db).returncode == 0
+    assert snapshot(db) == clean
+
+
 @pytest.mark.parametrize(
     "command", [("retag",), ("dupes", "--rescan"), ("check",)], ids=lambda c: c[0]
 )
