@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+import papertriage.ingest as ingest_module
 from papertriage.errors import NotFoundError, StoreError
-from papertriage.ingest import ingest_file, ingest_paths
+from papertriage.ingest import file_sha256, ingest_file, ingest_paths
 from papertriage.library import tag_pending
 from papertriage.normalize import paper_id, title_key
 from papertriage.safety import check_library
@@ -340,3 +341,33 @@ def test_reading_ahead_in_a_worker_gives_the_same_library(
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][1] == set()
     assert {status for _, status, *_ in outcomes[0][0]} == {"ingested", "rejected"}
+
+
+def test_unchanged_dumps_are_not_parsed_again(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_paths(store, [DUMPS], 2025, read_ahead=False)
+    parsed: list[Path] = []
+    real = ingest_module.read_dump
+
+    def counting(path: Path, *args: object, **kwargs: object) -> object:
+        parsed.append(path)
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest_module, "read_dump", counting)
+    again = ingest_paths(store, [DUMPS], 2025, read_ahead=False)
+    assert {result.status for result in again.files} == {"unchanged"} and parsed == []
+
+
+def test_a_dump_that_changed_after_it_was_read_ahead_is_streamed(
+    store: Store, tmp_path: Path
+) -> None:
+    dump = tmp_path / "dump-2025.txt"
+    paragraphs = SEED.read_text().split("\n\n")
+    dump.write_text("\n\n".join(paragraphs[:8]))
+    ingest_file(store, dump, 2025)
+    dump.write_text(SEED.read_text())
+    # What a worker hands over when the file looked unchanged: a hash and no rows.
+    result = ingest_file(store, dump, 2025, ingest_module.Prepared(file_sha256(dump), None))
+    assert (result.status, result.records) == ("replaced", 95)
+    assert counts(store) == (95, 95, 1)

@@ -15,7 +15,7 @@ import signal
 import sys
 import warnings
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -130,17 +130,20 @@ def _prepared_rows(records: Iterable[Record]) -> Iterator[PreparedRow]:
         )
 
 
-def prepare(path: Path, year: int | None = None, shown: str | None = None) -> Prepared:
+def prepare(
+    path: Path, year: int | None = None, shown: str | None = None, stored: str | None = None
+) -> Prepared:
     """Hash a dump and, up to 8 MiB (any real dump), parse it whole.
 
     Parsed before anything is written, a bad file writes nothing, so it needs no savepoint.
+    Not parsed when its hash is `stored`'s, the hash the library has for it: it is unchanged.
     """
     try:
         sha256 = file_sha256(path)
         whole = path.stat().st_size <= _PARSE_WHOLE
     except OSError as exc:
         return Prepared(None, None, (f"cannot read file: {exc.strerror}", None))
-    if not whole:
+    if not whole or sha256 == stored:
         return Prepared(sha256, None)
     try:
         return Prepared(sha256, list(_prepared_rows(read_dump(path, year, source=shown))))
@@ -166,7 +169,7 @@ def ingest_file(
     """
     shown = str(path)
     resolved = str(path.resolve())
-    prepared = prepared or prepare(path, year, shown)
+    prepared = prepared or prepare(path, year, shown, store.source_hashes(resolved).get(resolved))
     if prepared.sha256 is None:
         assert prepared.error is not None
         return FileResult(path=shown, status="rejected", error=prepared.error[0])
@@ -290,7 +293,7 @@ def ingest_paths(
         read_ahead = len(files) >= _READ_AHEAD_FILES and (os.cpu_count() or 1) > 1
     # Only where fork is safe and cheap: spawn would re-run the caller's main module.
     read_ahead = read_ahead and sys.platform.startswith("linux")
-    prepared = _prepare_ahead(files, year) if read_ahead else None
+    prepared = _prepare_ahead(files, year, store.source_hashes()) if read_ahead else None
     try:
         with store.grouped() as commit_if_due:
             for done, file in enumerate(files, start=1):
@@ -319,8 +322,13 @@ def _worker_setup(parent: int) -> None:
         os._exit(1)
 
 
-def _prepare_ahead(files: Sequence[Path], year: int | None) -> Generator[Prepared, None, None]:
+def _prepare_ahead(
+    files: Sequence[Path], year: int | None, stored: Mapping[str, str]
+) -> Generator[Prepared, None, None]:
     """`prepare` each file in a worker process, in order, a few files ahead of the caller.
+
+    `stored` maps the library's dumps (resolved paths) to their hashes, so that unchanged
+    files are not parsed; should one change meanwhile, the caller streams it itself.
 
     Only a few are in flight at once, so memory stays bounded however slowly the caller
     stores them. Closing the generator stops the worker.
@@ -343,7 +351,8 @@ def _prepare_ahead(files: Sequence[Path], year: int | None) -> Generator[Prepare
         try:
             while True:
                 while len(pending) < _IN_FLIGHT and (file := next(queued, None)) is not None:
-                    pending.append(pool.submit(prepare, file, year, str(file)))
+                    hint = stored.get(str(file.resolve()))
+                    pending.append(pool.submit(prepare, file, year, str(file), hint))
                 if not pending:
                     return
                 yield pending.popleft().result()

@@ -22,6 +22,15 @@ class PaperQueries(TriageQueries):
         ).fetchone()
         return SourceRow(**dict(row)) if row else None
 
+    def source_hashes(self, path: str | None = None) -> dict[str, str]:
+        """The sha256 of every stored dump (or of the one at `path`), by resolved path."""
+        rows = (
+            self.conn.execute("SELECT path, sha256 FROM sources")
+            if path is None
+            else self.conn.execute("SELECT path, sha256 FROM sources WHERE path = ?", (path,))
+        )
+        return {row[0]: row[1] for row in rows}
+
     def source_by_sha256(self, sha256: str) -> SourceRow | None:
         row = self.conn.execute(
             "SELECT id, path, name, sha256 FROM sources WHERE sha256 = ? LIMIT 1", (sha256,)
