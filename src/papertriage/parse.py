@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import DumpError
 from .models import Record
@@ -62,8 +63,13 @@ _TITLE_MAX = 250
 _CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
-class Paragraph:
+class Paragraph(NamedTuple):
+    """A run of non-blank lines, whitespace collapsed, and the line it starts on.
+
+    A named tuple rather than a frozen dataclass: there is one per title and abstract, and a
+    tuple is several times cheaper to make.
+    """
+
     text: str
     line: int
 
