@@ -122,6 +122,21 @@ def test_near_equal_titles_with_different_abstracts_are_only_proposed() -> None:
     assert [pair.decision for pair in result.candidates] == ["review"]
 
 
+def test_other_names_on_one_subtitle_with_different_abstracts_are_two_papers() -> None:
+    coco = real("CoCo: Code as CoT for Text-to-Image Preview and Rare Concept Generation")
+    draco = real("DraCo: Draft as CoT for Text-to-Image Preview and Rare Concept Generation")
+    benches = [
+        entry(f"{name}: A Benchmark for Long-Horizon Web Agents", abstract_of(index))
+        for index, name in enumerate(["KaloBench", "Tezu", "Vone Arena"], start=20)
+    ]
+    for papers in ([coco, draco], benches):
+        result = find_duplicates(papers)
+        assert result.clusters == [] and result.candidates == []
+    # The same names with one abstract are one paper renamed; kin names stay for review.
+    renamed = [entry(e.title, abstract_of(20)) for e in benches[:2]]
+    assert merged(renamed) == [[e.id for e in renamed]]
+
+
 def test_a_revised_title_with_the_same_abstract_merges() -> None:
     paper = corpus("papers.jsonl")[100]
     revised = "Towards " + paper["title"].replace(" for ", " in ", 1) + " at Scale"

@@ -128,7 +128,7 @@ class Features:
 
     @property
     def name_words(self) -> int:
-        """`name_words` of the title, asked only of pairs whose abstracts do not conflict."""
+        """`name_words` of the title, asked only of pairs that get that far."""
         if self._name_words is None:
             self._name_words = name_words(self.entry.title)
         return self._name_words
@@ -178,7 +178,7 @@ def judge(x: Features, y: Features, title: float, config: DedupeConfig) -> Verdi
     ):
         return "merge", abstract, "one title lost the name before its colon"
     if conflict:
-        if title < config.merge_title:
+        if title < config.merge_title or other_names(x, y):
             return None
         return "review", abstract, f"titles {title:.0f}% alike, abstracts only {abstract:.0f}%"
     if x.markers != y.markers:
@@ -198,6 +198,19 @@ def judge(x: Features, y: Features, title: float, config: DedupeConfig) -> Verdi
     if title >= config.review_title:
         return "review", abstract, f"titles {title:.0f}% alike, abstracts do not settle it"
     return None
+
+
+def other_names(x: Features, y: Features) -> bool:
+    """True when both titles open with a name before a colon and the names share no word.
+
+    `FooBench: A Benchmark for X` and `BarBench: A Benchmark for X` with different abstracts
+    are two papers, not one to review; `Nemotron 3 Ultra:` and `Nemotron 3 Super:` are kin.
+    """
+    if not x.name_words or not y.name_words:
+        return False
+    names_x = x.key.split(maxsplit=x.name_words)[: x.name_words]
+    names_y = y.key.split(maxsplit=y.name_words)[: y.name_words]
+    return not set(names_x) & set(names_y)
 
 
 def conflict_proved(x: Features, y: Features, config: DedupeConfig) -> bool:
