@@ -164,9 +164,11 @@ def judge(x: Features, y: Features, title: float, config: DedupeConfig) -> Verdi
     # typo_only(0) implies typo_only(1); the edit distance is only paid for alike titles
     if title >= config.sure_title and x.markers == y.markers and typo_only(x, y, config, 0):
         return "merge", None, f"titles differ by a typo ({title:.0f}% alike)"
-    abstract = _abstract_score(x, y, config, title < config.merge_title)
+    # Below `merge_title`, or under other names, abstracts in conflict make the pair nothing:
+    # then a conflict the sketches prove needs no exact score.
+    abstract = _abstract_score(x, y, config, title < config.merge_title or other_names(x, y))
     if abstract == -1.0:
-        return None  # a sure conflict, and the titles too far apart to propose
+        return None  # a sure conflict, and nothing to propose
     conflict = abstract is not None and abstract < config.abstract_conflict
     same = abstract is not None and abstract >= config.abstract_same
     short, long_ = sorted((x, y), key=lambda f: (len(f.key), f.key))
