@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
+
+import pytest
+
+import papertriage.merging as merging
 
 from .conftest import DUMPS, FIXTURES, Cli
 
@@ -170,3 +175,22 @@ def test_dupes_table(cli: Cli) -> None:
     assert "titles differ by a typo" in human.stdout
     review = cli("dupes", "--candidates")
     assert "papertriage merge A B" in review.stdout
+
+
+def test_a_first_ingest_dedupes_everything_at_once_and_later_ones_only_the_new(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[int | None] = []
+    real = merging.find_duplicates
+
+    def recording(entries: Any, *args: Any, new_ids: Any = None, **kwargs: Any) -> Any:
+        asked.append(None if new_ids is None else len(new_ids))
+        return real(entries, *args, new_ids=new_ids, **kwargs)
+
+    monkeypatch.setattr(merging, "find_duplicates", recording)
+    first, second = sorted((FIXTURES / "dupes").glob("*.txt"))
+    assert cli("ingest", str(first)).exit_code == 0
+    assert cli("ingest", str(second)).exit_code == 0
+    assert asked[0] is None  # every title new: the full run
+    assert asked[1] is not None and asked[1] > 0  # only the second dump's new titles
+    assert len(json.loads(cli("dupes", "--format", "json").stdout)) > 0

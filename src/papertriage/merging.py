@@ -51,11 +51,14 @@ def dedupe_library(
         if not pending and not full:
             return DedupeSummary(considered=0, merged=0, candidates=0)
         entries = _entries(store)
+        # When every title is new (a first ingest), the full run is the same question, and
+        # its blocking can skip more pairs.
+        everything = full or all(entry.id in pending for entry in entries)
         result = find_duplicates(
             entries,
             config,
             distinct=store.distinct_pairs(),
-            new_ids=None if full else pending,
+            new_ids=None if everything else pending,
         )
         merged = 0
         targets: set[str] = set()
