@@ -110,7 +110,8 @@ class Prepared(NamedTuple):
     sha256: str | None
     """None: the file could not be read (`error` says why)."""
     rows: list[PreparedRow] | None
-    """None: too big to hold, or bad (`error` is set); a big file is streamed when stored."""
+    """None: bad (`error` is set), or to be streamed if stored at all (too big to hold, or
+    unchanged as far as the worker knew)."""
     error: tuple[str, int | None] | None = None
     """(reason, line) of a bad file."""
 
