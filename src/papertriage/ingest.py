@@ -170,7 +170,9 @@ def ingest_file(
     """
     shown = str(path)
     resolved = str(path.resolve())
-    prepared = prepared or prepare(path, year, shown, store.source_hashes(resolved).get(resolved))
+    if prepared is None:
+        stored = store.source_by_path(resolved)
+        prepared = prepare(path, year, shown, stored.sha256 if stored else None)
     if prepared.sha256 is None:
         assert prepared.error is not None
         return FileResult(path=shown, status="rejected", error=prepared.error[0])

@@ -180,7 +180,7 @@ def evaluate_gold(store: Store, taxonomy: Taxonomy, gold_path: Path) -> EvalRepo
     gold = load_gold(gold_path)
     keys = {title_key(item.title) for item in gold}
     predicted: dict[str, list[str]] = {}
-    known = store.variant_papers(keys)
+    known = {key: state[0] for key, state in store.variant_states(keys).items()}
     present = store.existing_papers(known.values())
     for key, paper in known.items():
         if paper not in present:

@@ -15,14 +15,6 @@ from .base import StoreBase, VariantState, now_iso
 class DupeQueries(StoreBase):
     # --- variants and dedupe ---------------------------------------------------------------
 
-    def variant_papers(self, keys: Iterable[str]) -> dict[str, str]:
-        """The paper each known title key belongs to, in one query."""
-        rows = self.conn.execute(
-            "SELECT key, paper_id FROM variants WHERE key IN (SELECT value FROM json_each(?))",
-            (json.dumps(list(keys)),),
-        )
-        return {row[0]: row[1] for row in rows}
-
     def variant_states(self, keys: Iterable[str]) -> dict[str, VariantState]:
         """(paper, first seen, representative sighting) of each known title key, in one query."""
         rows = self.conn.execute(

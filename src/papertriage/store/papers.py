@@ -22,14 +22,9 @@ class PaperQueries(TriageQueries):
         ).fetchone()
         return SourceRow(**dict(row)) if row else None
 
-    def source_hashes(self, path: str | None = None) -> dict[str, str]:
-        """The sha256 of every stored dump (or of the one at `path`), by resolved path."""
-        rows = (
-            self.conn.execute("SELECT path, sha256 FROM sources")
-            if path is None
-            else self.conn.execute("SELECT path, sha256 FROM sources WHERE path = ?", (path,))
-        )
-        return {row[0]: row[1] for row in rows}
+    def source_hashes(self) -> dict[str, str]:
+        """The sha256 of every stored dump, by resolved path."""
+        return {row[0]: row[1] for row in self.conn.execute("SELECT path, sha256 FROM sources")}
 
     def source_by_sha256(self, sha256: str) -> SourceRow | None:
         row = self.conn.execute(
