@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -371,3 +374,38 @@ def test_a_dump_that_changed_after_it_was_read_ahead_is_streamed(
     result = ingest_file(store, dump, 2025, ingest_module.Prepared(file_sha256(dump), None))
     assert (result.status, result.records) == ("replaced", 95)
     assert counts(store) == (95, 95, 1)
+
+
+_REAL_PREPARE = ingest_module.prepare
+_TEST_PROCESS = os.getpid()
+_DIE_ON: list[Path] = []
+
+
+def _prepare_or_die(path: Path, *args: Any) -> ingest_module.Prepared:
+    """`prepare`, except that a worker process dies on the files in `_DIE_ON`."""
+    if os.getpid() != _TEST_PROCESS and path in _DIE_ON:
+        os._exit(1)  # as the OOM killer would end it
+    return _REAL_PREPARE(path, *args)
+
+
+@pytest.mark.parametrize("failure", ["worker cannot start", "worker dies half-way"])
+def test_a_failing_read_ahead_worker_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    files = sorted(DUMPS.glob("*.txt")) + sorted(EDGE.glob("*.txt"))
+    if failure == "worker cannot start":
+
+        def broken_setup(_: int) -> None:
+            raise RuntimeError("no worker today")
+
+        monkeypatch.setattr(ingest_module, "_worker_setup", broken_setup)
+    else:
+        monkeypatch.setattr(ingest_module, "prepare", _prepare_or_die)
+        monkeypatch.setattr(sys.modules[__name__], "_DIE_ON", [files[2]])
+    states = []
+    for read_ahead in (True, False):
+        with Store(tmp_path / f"{read_ahead}.db") as store:
+            report = ingest_paths(store, files, 2025, read_ahead=read_ahead)
+            assert [result.status for result in report.files] == ["ingested"] * len(files)
+            states.append(_library_state(store))
+    assert states[0] == states[1]

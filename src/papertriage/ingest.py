@@ -17,6 +17,7 @@ import warnings
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -334,31 +335,42 @@ def _prepare_ahead(
     files are not parsed; should one change meanwhile, the caller streams it itself.
 
     Only a few are in flight at once, so memory stays bounded however slowly the caller
-    stores them. Closing the generator stops the worker.
+    stores them. Closing the generator stops the worker. Should the worker not start or die
+    (no processes left, the OOM killer), the rest is prepared here: slower, never lost.
     """
-    # The forked worker only reads and parses files and leaves through os._exit: it never
-    # touches the library's connection, the terminal or any lock another thread may hold.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
-        pool = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("fork"),
-            initializer=_worker_setup,
-            initargs=(os.getpid(),),
-        )
-        started = pool.submit(os.getpid)  # start the worker inside the filter
-    with pool:
-        started.result()
-        pending: deque[Future[Prepared]] = deque()
-        queued = iter(files)
-        try:
-            while True:
-                while len(pending) < _IN_FLIGHT and (file := next(queued, None)) is not None:
-                    hint = stored.get(str(file.resolve()))
-                    pending.append(pool.submit(prepare, file, year, str(file), hint))
-                if not pending:
-                    return
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
+
+    def here(file: Path) -> Prepared:
+        return prepare(file, year, str(file), stored.get(str(file.resolve())))
+
+    done = 0
+    try:
+        # The forked worker only reads and parses files and leaves through os._exit: it never
+        # touches the library's connection, the terminal or any lock another thread may hold.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+            pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_worker_setup,
+                initargs=(os.getpid(),),
+            )
+            started = pool.submit(os.getpid)  # start the worker inside the filter
+        with pool:
+            started.result()
+            pending: deque[Future[Prepared]] = deque()
+            queued = iter(files)
+            try:
+                while True:
+                    while len(pending) < _IN_FLIGHT and (file := next(queued, None)) is not None:
+                        hint = stored.get(str(file.resolve()))
+                        pending.append(pool.submit(prepare, file, year, str(file), hint))
+                    if not pending:
+                        return
+                    result = pending.popleft().result()
+                    done += 1
+                    yield result
+            finally:
+                for future in pending:
+                    future.cancel()
+    except (OSError, BrokenProcessPool):
+        yield from map(here, files[done:])
