@@ -286,7 +286,7 @@ def ingest_paths(
 ) -> IngestReport:
     """Ingest files and directories; bad files are reported, the rest still land.
 
-    Each file is one transaction (a savepoint in a group committed every half second).
+    Each file is one transaction, in a group committed every two seconds.
     With `read_ahead` (default: when there are many files and a second core), a worker process
     reads, hashes and parses the next files while this one stores. `progress(done, total,
     result)` is called after each file, for progress bars.

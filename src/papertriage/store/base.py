@@ -206,13 +206,13 @@ class StoreBase:
         self.conn.execute("COMMIT")
 
     @contextmanager
-    def grouped(self, seconds: float = 0.5) -> Iterator[Callable[[], None]]:
+    def grouped(self, seconds: float = 2.0) -> Iterator[Callable[[], None]]:
         """Commit many `atomic()` units together, at most `seconds` apart.
 
         A commit rewrites every index page its transaction touched, so committing each small
         dump on its own cost most of an ingest's time. Call the yielded function between
-        units: it commits once `seconds` have passed. A crash loses at most that much work,
-        never part of a unit, and the write lock is never held longer.
+        units: it commits once `seconds` have passed. A crash loses at most that much work
+        (or one unit, if longer), never part of a unit; other writers wait no longer either.
         """
         self.conn.execute("BEGIN IMMEDIATE")
         self._grouped = True
