@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -26,3 +27,10 @@ def run_in_child(script: str, *args: str) -> dict[str, Any] | None:
         return None
     result: dict[str, Any] = json.loads(done.stdout)
     return result
+
+
+def peak_mib() -> float:
+    """Peak RSS of this process plus that of its finished children (the read-ahead worker):
+    an upper bound of what they held together."""
+    who = (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    return sum(resource.getrusage(one).ru_maxrss for one in who) / 1024

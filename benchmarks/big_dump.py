@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import time
 from pathlib import Path
 
-from _child import run_in_child
+from _child import peak_mib, run_in_child
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT.parent / "shared" / "corpus" / "dumps"
@@ -50,7 +49,7 @@ def child(size_mb: int, work: Path) -> dict[str, float]:
         "mb": dump.stat().st_size / 1e6,
         "records": outcome.report.total("records"),
         "seconds": elapsed,
-        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mib": peak_mib(),
     }
 
 

@@ -18,12 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import tempfile
 import time
 from pathlib import Path
 
-from _child import run_in_child
+from _child import peak_mib, run_in_child
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "papers.jsonl"
@@ -118,12 +117,7 @@ def child(n: int, work: Path) -> dict[str, float]:
         "ingest": ingested - start,
         "dedupe": deduped - ingested,
         "tag": tagged - deduped,
-        # Plus the read-ahead worker's peak: an upper bound of both processes together.
-        "peak_mib": sum(
-            resource.getrusage(who).ru_maxrss
-            for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
-        )
-        / 1024,
+        "peak_mib": peak_mib(),
     }
 
 

@@ -20,7 +20,7 @@ import resource
 import time
 from pathlib import Path
 
-from _child import run_in_child
+from _child import peak_mib, run_in_child
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
@@ -28,9 +28,6 @@ DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
 
 def corpus_files(corpus: Path) -> list[Path]:
     return sorted((corpus / "dumps").glob("*.txt")) + sorted((corpus / "trending").glob("*.txt"))
-
-
-_WHO = (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
 
 
 def _cpu() -> float:
@@ -62,9 +59,7 @@ def run_scenario(name: str, corpus: Path, workdir: Path) -> dict[str, float]:
         with Store(workdir / "big.db") as store:
             records = ingest_paths(store, [big]).total("records")
     wall, cpu = time.perf_counter() - wall, _cpu() - cpu
-    # The worker's peak is added: an upper bound of the two processes' peak together.
-    peak_kib = sum(resource.getrusage(who).ru_maxrss for who in _WHO)
-    return {"records": records, "wall": wall, "cpu": cpu, "peak_mib": peak_kib / 1024}
+    return {"records": records, "wall": wall, "cpu": cpu, "peak_mib": peak_mib()}
 
 
 def main() -> None:

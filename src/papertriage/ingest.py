@@ -339,8 +339,8 @@ def _prepare_ahead(
     (no processes left, the OOM killer), the rest is prepared here: slower, never lost.
     """
 
-    def here(file: Path) -> Prepared:
-        return prepare(file, year, str(file), stored.get(str(file.resolve())))
+    def arguments(file: Path) -> tuple[Path, int | None, str, str | None]:
+        return file, year, str(file), stored.get(str(file.resolve()))
 
     done = 0
     try:
@@ -362,8 +362,7 @@ def _prepare_ahead(
             try:
                 while True:
                     while len(pending) < _IN_FLIGHT and (file := next(queued, None)) is not None:
-                        hint = stored.get(str(file.resolve()))
-                        pending.append(pool.submit(prepare, file, year, str(file), hint))
+                        pending.append(pool.submit(prepare, *arguments(file)))
                     if not pending:
                         return
                     result = pending.popleft().result()
@@ -373,4 +372,4 @@ def _prepare_ahead(
                 for future in pending:
                     future.cancel()
     except (OSError, BrokenProcessPool):
-        yield from map(here, files[done:])
+        yield from (prepare(*arguments(file)) for file in files[done:])

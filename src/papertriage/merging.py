@@ -68,7 +68,7 @@ def dedupe_library(
                 evidence.setdefault(pair.a, pair)
                 evidence.setdefault(pair.b, pair)
             moved, target = _merge_variants(store, cluster.ids, evidence, "auto")
-            if moved:
+            if target is not None:
                 merged += moved
                 targets.add(target)
         # One recount for all merged papers: per cluster, it was most of the time at 1M records.
@@ -90,13 +90,13 @@ def _merge_variants(
     variant_ids: Sequence[str],
     evidence: Mapping[str, PairScore],
     origin: Literal["auto", "user"],
-) -> tuple[int, str]:
+) -> tuple[int, str | None]:
     """Fold the papers of these variants into the oldest of them, logging each moved variant
-    with its evidence. Returns how many variants moved and the paper they moved into, whose
-    summary the caller refreshes."""
+    with its evidence. Returns how many variants moved and the paper they moved into (None if
+    they were one paper already), whose summary the caller refreshes."""
     distinct_papers = set(store.variant_paper_map(variant_ids).values())
     if len(distinct_papers) < 2:
-        return 0, ""
+        return 0, None
     target = store.oldest_paper(distinct_papers)
     moved_count = 0
     for source in sorted(distinct_papers - {target}):
