@@ -14,6 +14,7 @@ from papertriage.errors import DumpError
 from papertriage.parse import (
     DateContext,
     date_context,
+    paragraphs,
     parse_date_line,
     parse_text,
     read_dump,
@@ -265,3 +266,56 @@ def test_parser_memory_does_not_grow_with_the_dump(tmp_path: Path) -> None:
         tracemalloc.stop()
         assert count == 95 * copies
     assert peaks[1] < peaks[0] * 1.5, peaks
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(titles, abstracts), min_size=1, max_size=6),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+    st.lists(st.integers(min_value=0, max_value=10_000), max_size=8),
+)
+def test_paragraphs_do_not_depend_on_where_the_text_is_cut(
+    papers: list[tuple[str, str]], newline: str, cuts: list[int]
+) -> None:
+    """A file is read in chunks of whole lines; a paragraph may run across chunks."""
+    text = dump(*papers).replace("\n", newline) + newline
+    ends = [i + len(newline) for i in range(len(text)) if text.startswith(newline, i)]
+    ends = [end for end in ends if not text.startswith("\n", end)]  # never inside a CRLF
+    points = sorted({ends[cut % len(ends)] for cut in cuts})
+    chunks = [text[a:b] for a, b in zip([0, *points], [*points, len(text)], strict=True)]
+    assert list(paragraphs(chunks)) == list(paragraphs([text]))
+
+
+def test_a_lone_carriage_return_ends_a_line_as_in_universal_newlines(tmp_path: Path) -> None:
+    """Old Mac files end lines with CR alone; line numbers count them as editors do."""
+    path = tmp_path / "mac-2025.txt"
+    path.write_bytes(
+        b"Sep 26\r\rTitle\rwrapped\r\r" + A[1].encode() + b"\n\nB\r\n\r\n" + B[1].encode()
+    )
+    first, second = read_dump(path)
+    assert (first.title, first.line, first.abstract) == ("Title wrapped", 3, A[1].strip())
+    assert (second.title, second.line) == ("B", 8)
+
+
+def test_big_dumps_parse_the_same_in_small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    import papertriage.parse as parse_module
+
+    paths = sorted((CORPUS / "dumps").glob("*.txt"))[:40] + sorted(EDGE.glob("*.txt"))
+    whole = {path: list(read_dump(path, 2025)) for path in paths}
+    monkeypatch.setattr(parse_module, "_CHUNK", 97)
+    assert {path: list(read_dump(path, 2025)) for path in paths} == whole
+
+
+def test_every_kind_of_whitespace_collapses_in_every_paragraph() -> None:
+    messy = [("Tab\tin a title", "An abstract\x0cwith a form feed and a\u00a0no-break space. " * 3)]
+    records = parse_text(dump(A, *messy, B), "x", SEP)
+    assert records[1].title == "Tab in a title"
+    assert records[1].abstract == " ".join(messy[0][1].split())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(), max_size=6))
+def test_paragraphs_are_tidy_whatever_the_text(chunks: list[str]) -> None:
+    chunks = [chunk + "\n" for chunk in chunks]
+    for paragraph in paragraphs(chunks):
+        assert paragraph.text and paragraph.text == " ".join(paragraph.text.split())

@@ -351,13 +351,13 @@ def test_unchanged_dumps_are_not_parsed_again(
 ) -> None:
     ingest_paths(store, [DUMPS], 2025, read_ahead=False)
     parsed: list[Path] = []
-    real = ingest_module.read_dump
+    real = ingest_module.read_dump_rows
 
     def counting(path: Path, *args: object, **kwargs: object) -> object:
         parsed.append(path)
         return real(path, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ingest_module, "read_dump", counting)
+    monkeypatch.setattr(ingest_module, "read_dump_rows", counting)
     again = ingest_paths(store, [DUMPS], 2025, read_ahead=False)
     assert {result.status for result in again.files} == {"unchanged"} and parsed == []
 

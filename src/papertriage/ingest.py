@@ -24,9 +24,8 @@ from typing import Literal, NamedTuple
 from pydantic import BaseModel
 
 from .errors import DumpError
-from .models import Record
 from .normalize import paper_id, title_key
-from .parse import read_dump
+from .parse import RawRecord, read_dump_rows
 from .store import SightingRow, SourceRow, Store
 
 Status = Literal["ingested", "replaced", "unchanged", "duplicate", "rejected"]
@@ -117,16 +116,16 @@ class Prepared(NamedTuple):
     """(reason, line) of a bad file."""
 
 
-def _prepared_rows(records: Iterable[Record]) -> Iterator[PreparedRow]:
-    for record in records:
-        key = title_key(record.title)
+def _prepared_rows(records: Iterable[RawRecord]) -> Iterator[PreparedRow]:
+    for position, line, header, date, title, abstract in records:
+        key = title_key(title)
         yield (
-            record.position,
-            record.line,
-            record.header_date,
-            record.date.isoformat() if record.date else None,
-            record.title,
-            record.abstract,
+            position,
+            line,
+            header,
+            date.isoformat() if date else None,
+            title,
+            abstract,
             key,
             paper_id(key),
         )
@@ -148,7 +147,7 @@ def prepare(
     if not whole or sha256 == stored:
         return Prepared(sha256, None)
     try:
-        return Prepared(sha256, list(_prepared_rows(read_dump(path, year, source=shown))))
+        return Prepared(sha256, list(_prepared_rows(read_dump_rows(path, year, source=shown))))
     except DumpError as exc:
         return Prepared(sha256, None, (exc.reason, exc.line))
 
@@ -192,7 +191,7 @@ def ingest_file(
             rows = prepared.rows
             return _store_records(
                 store,
-                _prepared_rows(read_dump(path, year, source=shown)) if rows is None else rows,
+                _prepared_rows(read_dump_rows(path, year, source=shown)) if rows is None else rows,
                 FileSource(path=path, shown=shown, resolved=resolved, sha256=prepared.sha256),
                 previous,
             )
