@@ -89,12 +89,28 @@ def _drop_marks(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+_ASCII_FOLD = str.maketrans(
+    {chr(c): (chr(c).lower() if chr(c).isalnum() else " ") for c in range(128)}
+)
+"""fold() of one ASCII character: letters lowercased, digits kept, all else a space."""
+
+
 def fold(text: str) -> str:
     """Fold text to lowercase words separated by single spaces.
 
     NFKC, markup stripped, accents dropped, casefolded, every dash, quote, punctuation mark and
     symbol turned into a space, whitespace collapsed. Idempotent: fold(fold(x)) == fold(x).
+    Most titles are ASCII, which every Unicode step leaves alone: they take a shortcut with the
+    same result (pinned by a test), five times faster.
     """
+    if text.isascii():
+        text = strip_markup(text)
+        if text.isascii():
+            return " ".join(text.translate(_ASCII_FOLD).split())
+    return _fold_unicode(text)
+
+
+def _fold_unicode(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = strip_markup(text)
     if not text.isascii():
