@@ -62,11 +62,18 @@ class IngestReport(BaseModel):
         return [result for result in self.files if result.status == "rejected"]
 
 
-def collect_dump_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
+class DumpFile(NamedTuple):
+    path: Path
+    """As given (or found in a given directory): what messages show."""
+    resolved: str
+    """Its real path: what the library knows it by."""
+
+
+def collect_dump_files(paths: Iterable[Path]) -> tuple[list[DumpFile], list[FileResult]]:
     """Expand directories into their `*.txt` dumps (recursively, sorted); report missing paths."""
-    files: list[Path] = []
+    files: list[DumpFile] = []
     problems: list[FileResult] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for path in paths:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*.txt") if p.is_file())
@@ -82,10 +89,10 @@ def collect_dump_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileResu
             )
             found = []
         for file in found:
-            resolved = file.resolve()
+            resolved = os.path.realpath(file)
             if resolved not in seen:
                 seen.add(resolved)
-                files.append(file)
+                files.append(DumpFile(file, resolved))
     return files, problems
 
 
@@ -137,19 +144,21 @@ def prepare(
     """Hash a dump and, up to 8 MiB (any real dump), parse it whole.
 
     Parsed before anything is written, a bad file writes nothing, so it needs no savepoint.
-    Not parsed when its hash is `stored`'s, the hash the library has for it: it is unchanged.
+    A small file is read once, so what is parsed is exactly what was hashed. Not parsed when
+    its hash is `stored`'s, the hash the library has for it: it is unchanged.
     """
     try:
-        sha256 = file_sha256(path)
-        whole = path.stat().st_size <= _PARSE_WHOLE
+        data = path.read_bytes() if path.stat().st_size <= _PARSE_WHOLE else None
+        sha256 = file_sha256(path) if data is None else hashlib.sha256(data).hexdigest()
     except OSError as exc:
         return Prepared(None, None, (f"cannot read file: {exc.strerror}", None))
-    if not whole or sha256 == stored:
+    if data is None or sha256 == stored:
         return Prepared(sha256, None)
     try:
-        return Prepared(sha256, list(_prepared_rows(read_dump_rows(path, year, source=shown))))
+        rows = list(_prepared_rows(read_dump_rows(path, year, source=shown, data=data)))
     except DumpError as exc:
         return Prepared(sha256, None, (exc.reason, exc.line))
+    return Prepared(sha256, rows)
 
 
 class FileSource(NamedTuple):
@@ -162,14 +171,18 @@ class FileSource(NamedTuple):
 
 
 def ingest_file(
-    store: Store, path: Path, year: int | None = None, prepared: Prepared | None = None
+    store: Store,
+    path: Path,
+    year: int | None = None,
+    prepared: Prepared | None = None,
+    resolved: str | None = None,
 ) -> FileResult:
     """Ingest one dump in one transaction. Never raises for a bad file: it is reported.
 
-    `prepared` is what `prepare` made of the file, if it ran ahead (in a worker process).
+    `prepared` is what `prepare` made of the file, if it ran ahead (`ingest_paths` does).
     """
     shown = str(path)
-    resolved = str(path.resolve())
+    resolved = resolved or os.path.realpath(path)
     if prepared is None:
         stored = store.source_by_path(resolved)
         prepared = prepare(path, year, shown, stored.sha256 if stored else None)
@@ -216,15 +229,18 @@ def _store_records(
 
     def flush() -> None:
         nonlocal known
-        _assign_variants(store, batch)
-        ids = {row[9] for row in batch}
-        existing = store.existing_papers(ids - new_papers)
+        present = _assign_variants(store, batch)
+        created: set[str] = set()
         for row in batch:
-            if row[9] in existing:
+            paper = row[9]
+            if paper in new_papers:
+                continue
+            if paper in present:
                 known += 1
-            elif row[9] not in new_papers:
-                new_papers.add(row[9])
-        store.add_sightings(batch)
+            elif paper not in created:
+                created.add(paper)
+        store.add_sightings(batch, created)
+        new_papers.update(created)
         batch.clear()
 
     for row in rows:
@@ -247,32 +263,35 @@ def _store_records(
     )
 
 
-def _assign_variants(store: Store, batch: list[SightingRow]) -> None:
+def _assign_variants(store: Store, batch: list[SightingRow]) -> set[str]:
     """Give each row the paper its title key belongs to, and record new or changed keys.
 
     A key seen before keeps the paper it was merged into. Only new keys and keys whose first
     date or representative sighting changes are written: most records are repeats, and every
-    write here is a random page in a large index.
+    write here is a random page in a large index. Returns the papers the library already has.
     """
     states = store.variant_states({row[8] for row in batch})
+    present = {state[0] for state in states.values() if state[3]}
     new: list[tuple[str, str, str, str | None, int]] = []
     changed: set[str] = set()
     for index, row in enumerate(batch):
         sighting, date, key = row[0], row[5], row[8]
         state = states.get(key)
         if state is None:
-            states[key] = (row[9], date, sighting)
-            new.append((paper_id(key), key, row[9], date, sighting))
+            # A new key's paper id is the key's own id (row[9], made by prepare).
+            states[key] = (row[9], date, sighting, False)
+            new.append((row[9], key, row[9], date, sighting))
             continue
-        paper, first, representative = state
+        paper, first, representative, live = state
         if paper != row[9]:
             batch[index] = (*row[:9], paper)
         earlier = date is not None and (first is None or date < first)
         if earlier or representative is None:
-            states[key] = (paper, date if earlier else first, representative or sighting)
+            states[key] = (paper, date if earlier else first, representative or sighting, live)
             changed.add(key)
     store.add_variants(new)
     store.update_variants((states[key][1], states[key][2], key) for key in changed)
+    return present
 
 
 def ingest_paths(
@@ -296,21 +315,33 @@ def ingest_paths(
         read_ahead = len(files) >= _READ_AHEAD_FILES and (os.cpu_count() or 1) > 1
     # Only where fork is safe and cheap: spawn would re-run the caller's main module.
     read_ahead = read_ahead and sys.platform.startswith("linux")
-    prepared = _prepare_ahead(files, year, store.source_hashes()) if read_ahead else None
+    stored = store.source_hashes()
+    prepared = (_prepare_ahead if read_ahead else _prepare_here)(files, year, stored)
     try:
         with store.grouped() as commit_if_due:
             for done, file in enumerate(files, start=1):
-                result = ingest_file(
-                    store, file, year, next(prepared) if prepared is not None else None
-                )
+                result = ingest_file(store, file.path, year, next(prepared), file.resolved)
                 commit_if_due()
                 results.append(result)
                 if progress is not None:
                     progress(done, len(files), result)
     finally:
-        if prepared is not None:
-            prepared.close()
+        prepared.close()
     return IngestReport(files=results)
+
+
+def _arguments(
+    file: DumpFile, year: int | None, stored: Mapping[str, str]
+) -> tuple[Path, int | None, str, str | None]:
+    """`prepare`'s arguments for a file: `stored` maps the library's dumps to their hashes."""
+    return file.path, year, str(file.path), stored.get(file.resolved)
+
+
+def _prepare_here(
+    files: Sequence[DumpFile], year: int | None, stored: Mapping[str, str]
+) -> Generator[Prepared, None, None]:
+    """`prepare` each file in this process, as the caller gets to it."""
+    return (prepare(*_arguments(file, year, stored)) for file in files)
 
 
 def _worker_setup(parent: int) -> None:
@@ -326,7 +357,7 @@ def _worker_setup(parent: int) -> None:
 
 
 def _prepare_ahead(
-    files: Sequence[Path], year: int | None, stored: Mapping[str, str]
+    files: Sequence[DumpFile], year: int | None, stored: Mapping[str, str]
 ) -> Generator[Prepared, None, None]:
     """`prepare` each file in a worker process, in order, a few files ahead of the caller.
 
@@ -337,9 +368,6 @@ def _prepare_ahead(
     stores them. Closing the generator stops the worker. Should the worker not start or die
     (no processes left, the OOM killer), the rest is prepared here: slower, never lost.
     """
-
-    def arguments(file: Path) -> tuple[Path, int | None, str, str | None]:
-        return file, year, str(file), stored.get(str(file.resolve()))
 
     done = 0
     try:
@@ -361,7 +389,7 @@ def _prepare_ahead(
             try:
                 while True:
                     while len(pending) < _IN_FLIGHT and (file := next(queued, None)) is not None:
-                        pending.append(pool.submit(prepare, *arguments(file)))
+                        pending.append(pool.submit(prepare, *_arguments(file, year, stored)))
                     if not pending:
                         return
                     result = pending.popleft().result()
@@ -371,4 +399,4 @@ def _prepare_ahead(
                 for future in pending:
                     future.cancel()
     except (OSError, BrokenProcessPool):
-        yield from (prepare(*arguments(file)) for file in files[done:])
+        yield from _prepare_here(files[done:], year, stored)

@@ -180,10 +180,8 @@ def evaluate_gold(store: Store, taxonomy: Taxonomy, gold_path: Path) -> EvalRepo
     gold = load_gold(gold_path)
     keys = {title_key(item.title) for item in gold}
     predicted: dict[str, list[str]] = {}
-    known = {key: state[0] for key, state in store.variant_states(keys).items()}
-    present = store.existing_papers(known.values())
-    for key, paper in known.items():
-        if paper not in present:
+    for key, (paper, _, _, present) in store.variant_states(keys).items():
+        if not present:
             continue
         title, abstract = store.paper_text(paper)
         predicted[key] = tag_paper(taxonomy, title, abstract)

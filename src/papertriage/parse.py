@@ -302,63 +302,68 @@ def date_context(path: Path, year: int | None = None) -> DateContext:
     return DateContext(year=year, reference=reference, fallback=fallback)
 
 
-def _decoded_chunks(path: Path, source: str) -> Iterator[str]:
-    """Read a file as UTF-8 text, 256 KiB of whole lines at a time.
-
-    Memory stays bounded by the chunk; an undecodable byte is reported with its line and
-    column, a NUL byte (a binary file) with its line.
-    """
+def _file_blocks(path: Path, source: str) -> Iterator[bytes]:
+    """A file's bytes, 256 KiB of whole lines at a time."""
     try:
         handle = path.open("rb")
     except OSError as exc:
         raise DumpError(source, f"cannot read file: {exc.strerror or exc}") from None
     with handle:
-        head = handle.read(8192)
-        if b"\x00" in head:  # binary: say so, rather than which byte is not UTF-8
-            at = head[: head.index(b"\x00")].count(b"\n") + 1
-            raise DumpError(source, "binary file (contains NUL bytes), not a text dump", at)
-        handle.seek(0)
-        number = 0  # lines before this chunk
-        empty = True
-        while chunk := handle.readlines(_CHUNK):
-            if number == 0 and chunk[0].startswith(b"\xef\xbb\xbf"):
-                chunk[0] = chunk[0][3:]
-            data = b"".join(chunk)
-            if b"\x00" in data:
-                at = number + data[: data.index(b"\x00")].count(b"\n") + 1
-                raise DumpError(source, "binary file (contains NUL bytes), not a text dump", at)
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                _raise_decode_error(chunk, number, source)
-            if empty and not text.isspace():
-                empty = False
-            number += len(chunk)
-            del chunk, data  # hold one copy of the chunk, not three
-            yield text
-        if empty:
-            raise DumpError(source, "empty file")
+        while lines := handle.readlines(_CHUNK):
+            yield b"".join(lines)
 
 
-def _raise_decode_error(chunk: list[bytes], before: int, source: str) -> None:
-    for offset, raw in enumerate(chunk, start=1):
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
+def _line_ends(data: bytes) -> int:
+    """How many lines end in `data` (at LF, CRLF or a lone CR, as the parser counts them)."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def _decoded(blocks: Iterable[bytes], source: str) -> Iterator[str]:
+    """Decode consecutive blocks of a file, each ending at a line end, as UTF-8 text.
+
+    A NUL byte (a binary file) is reported with its line, an undecodable byte with its line
+    and column; memory stays bounded by a block.
+    """
+    number = 0  # lines before this block
+    empty = True
+    for data in blocks:
+        if number == 0 and data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        if b"\x00" in data:  # binary: say so, rather than which byte is not UTF-8
+            at = data.index(b"\x00")
             raise DumpError(
                 source,
-                f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
-                before + offset,
+                "binary file (contains NUL bytes), not a text dump",
+                number + _line_ends(data[:at]) + 1,
+            )
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            start = max(data.rfind(b"\n", 0, exc.start), data.rfind(b"\r", 0, exc.start)) + 1
+            raise DumpError(
+                source,
+                f"not UTF-8 text (byte 0x{data[exc.start]:02x} at column {exc.start - start + 1})",
+                number + _line_ends(data[: exc.start]) + 1,
             ) from None
-    raise DumpError(source, "not UTF-8 text (a character is split across lines)", before + 1)
+        if empty and not text.isspace():
+            empty = False
+        number += _line_ends(data)
+        del data  # hold one copy of the block, not two
+        yield text
+    if empty:
+        raise DumpError(source, "empty file")
 
 
 def read_dump_rows(
-    path: Path, year: int | None = None, source: str | None = None
+    path: Path, year: int | None = None, source: str | None = None, data: bytes | None = None
 ) -> Iterator[RawRecord]:
-    """Stream the papers of one dump file as plain tuples (see `parse_paragraphs`)."""
+    """Stream the papers of one dump file as plain tuples (see `parse_paragraphs`).
+
+    `data` is the file's content, if the caller has already read it whole.
+    """
     name = source or str(path)
-    return parse_paragraphs(paragraphs(_decoded_chunks(path, name)), name, date_context(path, year))
+    blocks = _file_blocks(path, name) if data is None else [data]
+    return parse_paragraphs(paragraphs(_decoded(blocks, name)), name, date_context(path, year))
 
 
 def read_dump(path: Path, year: int | None = None, source: str | None = None) -> Iterator[Record]:

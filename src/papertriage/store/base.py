@@ -23,8 +23,9 @@ from .schema import APPLICATION_ID, MIGRATIONS, Migration
 SortKey = Literal["date", "title", "seen", "best"]
 SightingRow = tuple[int, int, int, int, str | None, str | None, str, str, str, str]
 """(id, source_id, position, line, header_date, date, title, abstract, key, paper_id)"""
-VariantState = tuple[str, str | None, int | None]
-"""(paper_id, first_seen, sighting_id) of a title key: its paper, and its representative."""
+VariantState = tuple[str, str | None, int | None, bool]
+"""(paper_id, first_seen, sighting_id, present) of a title key: its paper, its representative
+sighting, and whether that paper is in the library (it is not once its last dump is gone)."""
 
 
 def default_db_path() -> Path:

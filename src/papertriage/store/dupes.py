@@ -16,13 +16,14 @@ class DupeQueries(StoreBase):
     # --- variants and dedupe ---------------------------------------------------------------
 
     def variant_states(self, keys: Iterable[str]) -> dict[str, VariantState]:
-        """(paper, first seen, representative sighting) of each known title key, in one query."""
+        """The state of each known title key (see VariantState), in one query."""
         rows = self.conn.execute(
-            "SELECT key, paper_id, first_seen, sighting_id FROM variants"
-            " WHERE key IN (SELECT value FROM json_each(?))",
+            "SELECT v.key, v.paper_id, v.first_seen, v.sighting_id, p.id IS NOT NULL"
+            " FROM variants v LEFT JOIN papers p ON p.id = v.paper_id"
+            " WHERE v.key IN (SELECT value FROM json_each(?))",
             (json.dumps(list(keys)),),
         )
-        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+        return {row[0]: (row[1], row[2], row[3], bool(row[4])) for row in rows}
 
     def add_variants(self, rows: Iterable[tuple[str, str, str, str | None, int]]) -> None:
         """Record new title keys: (id, key, paper id, first seen, representative sighting)."""

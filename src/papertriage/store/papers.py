@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from ..errors import NotFoundError
@@ -84,23 +84,17 @@ class PaperQueries(TriageQueries):
 
     # --- papers and sightings ------------------------------------------------------------
 
-    def existing_papers(self, paper_ids: Iterable[str]) -> set[str]:
-        """Which of these ids the library has, in one query."""
-        ids = json.dumps(list(paper_ids))
-        rows = self.conn.execute(
-            "SELECT id FROM papers WHERE id IN (SELECT value FROM json_each(?))", (ids,)
-        )
-        return {row[0] for row in rows}
-
     def next_sighting_id(self) -> int:
         """The id the next sighting gets; only meaningful inside a write transaction."""
         return int(
             self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM sightings").fetchone()[0]
         )
 
-    def add_sightings(self, rows: Sequence[SightingRow]) -> None:
-        """Store sightings and fold each into its paper's summary (created if new).
+    def add_sightings(self, rows: Sequence[SightingRow], new_papers: Collection[str]) -> None:
+        """Store sightings and fold each into its paper's summary.
 
+        `new_papers` are the papers of these rows that the library does not have yet: each is
+        created from its first row with a plain insert, which costs half an upsert.
         Summaries are updated incrementally here; `refresh_papers` recomputes them from scratch
         when sightings are removed. A sighting at least as new as the paper's last one becomes
         the one whose title and abstract the paper shows (ties: the later one, as in refresh),
@@ -113,6 +107,20 @@ class PaperQueries(TriageQueries):
             rows,
         )
         created = now_iso()
+        first: list[SightingRow] = []
+        rest: list[SightingRow] = []
+        pending = set(new_papers)
+        for row in rows:
+            if row[9] in pending:
+                pending.discard(row[9])
+                first.append(row)
+            else:
+                rest.append(row)
+        self.conn.executemany(
+            "INSERT INTO papers (id, sighting_id, seen, first_seen, last_seen, created_at)"
+            " VALUES (?, ?, 1, ?, ?, ?)",
+            ((r[9], r[0], r[5], r[5], created) for r in first),
+        )
         newer_text = """(excluded.last_seen >= last_seen OR last_seen IS NULL)
             AND (SELECT c.title, c.abstract FROM sightings c WHERE c.id = sighting_id)
                 IS NOT (?5, ?6)"""
@@ -129,7 +137,7 @@ class PaperQueries(TriageQueries):
               sighting_id = CASE WHEN {newer_text} THEN excluded.sighting_id ELSE sighting_id END,
               tagged_with = CASE WHEN {newer_text} THEN NULL ELSE tagged_with END
             """,
-            ((r[9], r[0], r[5], created, r[6], r[7]) for r in rows),
+            ((r[9], r[0], r[5], created, r[6], r[7]) for r in rest),
         )
 
     def refresh_papers(self, paper_ids: Iterable[str]) -> None:
