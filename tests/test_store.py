@@ -409,3 +409,31 @@ def test_a_failing_read_ahead_worker_loses_nothing(
             assert [result.status for result in report.files] == ["ingested"] * len(files)
             states.append(_library_state(store))
     assert states[0] == states[1]
+
+
+def test_directories_are_walked_like_rglob(tmp_path: Path) -> None:
+    """Nested dumps in order, linked files taken, linked directories not entered."""
+    from papertriage.ingest import collect_dump_files
+
+    root = tmp_path / "dumps"
+    (root / "b" / "deep").mkdir(parents=True)
+    (root / "a").mkdir()
+    for name in ("b/deep/z.txt", "b/y.txt", "a/x.txt", "top.txt", ".hidden.txt", "notes.md"):
+        (root / name).write_text("x")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "linked.txt").write_text("x")
+    (root / "link.txt").symlink_to(outside / "linked.txt")
+    (root / "linked-dir").symlink_to(outside)
+    files, problems = collect_dump_files([root, root / "a" / "x.txt"])
+    assert not problems
+    assert [file.path for file in files] == sorted(p for p in root.rglob("*.txt") if p.is_file())
+    assert {file.path.name for file in files} == {
+        "z.txt",
+        "y.txt",
+        "x.txt",
+        "top.txt",
+        ".hidden.txt",
+        "link.txt",
+    }
+    assert all(file.resolved == str(file.path.resolve()) for file in files)

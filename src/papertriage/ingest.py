@@ -76,24 +76,52 @@ def collect_dump_files(paths: Iterable[Path]) -> tuple[list[DumpFile], list[File
     seen: set[str] = set()
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*.txt") if p.is_file())
+            found = _dumps_under(path)
             if not found:
                 problems.append(
                     FileResult(path=str(path), status="rejected", error="no *.txt dumps found")
                 )
         elif path.exists():
-            found = [path]
+            found = [DumpFile(path, os.path.realpath(path))]
         else:
             problems.append(
                 FileResult(path=str(path), status="rejected", error="no such file or directory")
             )
             found = []
         for file in found:
-            resolved = os.path.realpath(file)
-            if resolved not in seen:
-                seen.add(resolved)
-                files.append(DumpFile(file, resolved))
+            if file.resolved not in seen:
+                seen.add(file.resolved)
+                files.append(file)
     return files, problems
+
+
+def _dumps_under(directory: Path) -> list[DumpFile]:
+    """Every `*.txt` file under a directory, sorted, as `Path.rglob` finds them.
+
+    Symlinked directories are not entered; symlinked files are taken. A file's real path is
+    its directory's plus its name unless it is a link: resolving each path would stat every
+    component of it, the larger part of this walk.
+    """
+    found: list[DumpFile] = []
+    pending = [(str(directory), os.path.realpath(directory))]
+    while pending:
+        shown, real = pending.pop()
+        try:
+            with os.scandir(shown) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append((entry.path, os.path.join(real, entry.name)))
+                    elif entry.name.endswith(".txt") and entry.is_file():
+                        resolved = (
+                            os.path.realpath(entry.path)
+                            if entry.is_symlink()
+                            else os.path.join(real, entry.name)
+                        )
+                        found.append(DumpFile(Path(entry.path), resolved))
+        except PermissionError:
+            continue  # as rglob does: an unreadable directory holds no dumps we can read
+    found.sort(key=lambda file: file.path)
+    return found
 
 
 def file_sha256(path: Path) -> str:
