@@ -319,3 +319,32 @@ def test_paragraphs_are_tidy_whatever_the_text(chunks: list[str]) -> None:
     chunks = [chunk + "\n" for chunk in chunks]
     for paragraph in paragraphs(chunks):
         assert paragraph.text and paragraph.text == " ".join(paragraph.text.split())
+
+
+def test_bad_bytes_are_placed_alike_in_small_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import papertriage.parse as parse_module
+
+    good = (DUMPS / "000_2b9e3ea4e6b592bd.txt").read_bytes()
+    cases = {
+        "late-latin1-2025.txt": good + b"\n\nCaf\xe9 title\n\n" + b"An abstract. " * 20,
+        "late-nul-2025.txt": good.replace(b"\n", b"\r\n") + b"\r\n\r\nNUL \x00 here\r\n",
+        **{path.name: path.read_bytes() for path in sorted(BAD.glob("*.txt"))},
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+
+    def errors() -> dict[str, str]:
+        found = {}
+        for name in cases:
+            with pytest.raises(DumpError) as caught:
+                list(read_dump(tmp_path / name))
+            found[name] = str(caught.value)
+        return found
+
+    whole = errors()
+    assert whole["late-latin1-2025.txt"].endswith(":393: not UTF-8 text (byte 0xe9 at column 4)")
+    assert ":393: binary file" in whole["late-nul-2025.txt"]
+    monkeypatch.setattr(parse_module, "_CHUNK", 101)
+    assert errors() == whole

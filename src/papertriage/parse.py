@@ -315,7 +315,10 @@ def _file_blocks(path: Path, source: str) -> Iterator[bytes]:
 
 def _line_ends(data: bytes) -> int:
     """How many lines end in `data` (at LF, CRLF or a lone CR, as the parser counts them)."""
-    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    ends = data.count(b"\n")
+    if b"\r" in data:
+        ends += data.count(b"\r") - data.count(b"\r\n")
+    return ends
 
 
 def _decoded(blocks: Iterable[bytes], source: str) -> Iterator[str]:
@@ -326,7 +329,10 @@ def _decoded(blocks: Iterable[bytes], source: str) -> Iterator[str]:
     """
     number = 0  # lines before this block
     empty = True
+    previous = b""  # its lines are counted only if another block follows: most files are one
     for data in blocks:
+        if previous:
+            number += _line_ends(previous)
         if number == 0 and data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
         if b"\x00" in data:  # binary: say so, rather than which byte is not UTF-8
@@ -347,8 +353,7 @@ def _decoded(blocks: Iterable[bytes], source: str) -> Iterator[str]:
             ) from None
         if empty and not text.isspace():
             empty = False
-        number += _line_ends(data)
-        del data  # hold one copy of the block, not two
+        previous = data
         yield text
     if empty:
         raise DumpError(source, "empty file")
