@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from papertriage.errors import StoreError
 from papertriage.store import MIGRATIONS, Store
 
 from .conftest import Cli
@@ -39,6 +40,10 @@ def test_upgrade_keeps_everything(version: int, tmp_path: Path, cli: Cli) -> Non
     statuses = (
         _rows(library, "SELECT paper_id, status, note FROM paper_status") if version >= 4 else []
     )
+    tags = _rows(library, "SELECT * FROM paper_tags ORDER BY 1, 2") if version >= 2 else []
+    variants_sql = "SELECT id, key, paper_id, deduped FROM variants ORDER BY rowid"
+    variants = _rows(library, variants_sql) if version >= 3 else []
+    merges = _rows(library, "SELECT * FROM merges ORDER BY id") if version >= 3 else []
 
     with Store(library) as store:
         assert store.version == len(MIGRATIONS)
@@ -50,6 +55,11 @@ def test_upgrade_keeps_everything(version: int, tmp_path: Path, cli: Cli) -> Non
         assert _rows(library, "SELECT * FROM tag_decisions") == decisions
     if version >= 4:
         assert _rows(library, "SELECT paper_id, status, note FROM paper_status") == statuses
+    if version >= 3:
+        assert _rows(library, variants_sql) == variants
+        assert _rows(library, "SELECT * FROM merges ORDER BY id") == merges
+    if version >= 2:
+        assert _rows(library, "SELECT * FROM paper_tags ORDER BY 1, 2") == tags
 
     # The upgraded library works: check, search, list with tags, and a further ingest.
     assert cli("check", "--db", str(library)).exit_code == 0
@@ -65,3 +75,20 @@ def test_upgrade_keeps_everything(version: int, tmp_path: Path, cli: Cli) -> Non
     if version >= 2:
         kept = _rows(library, "SELECT paper_id, tag, assigned FROM tag_decisions")
         assert kept == [(row[0], row[1], row[2]) for row in decisions]
+
+
+def test_a_migration_that_would_break_foreign_keys_is_refused(tmp_path: Path) -> None:
+    """Migrations run with foreign keys off; what they leave is checked before it commits."""
+    library = tmp_path / "v5.db"
+    shutil.copy(SCHEMAS / "v5.db", library)
+    before = library.read_bytes()
+
+    def orphan_sightings(conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM sources")
+
+    with pytest.raises(StoreError, match="would break its sightings table"):
+        Store(library, [*MIGRATIONS[:5], orphan_sightings])
+    with Store(library, MIGRATIONS[:5]) as store:
+        assert store.version == 5
+        assert store.conn.execute("SELECT count(*) FROM sources").fetchone()[0] > 0
+    assert len(library.read_bytes()) == len(before)

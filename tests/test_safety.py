@@ -38,6 +38,15 @@ def test_check_passes_on_a_healthy_library(cli: Cli) -> None:
         ("UPDATE variants SET paper_id = 'ffffffffffff' WHERE rowid = 1", "ids"),
         ("UPDATE variants SET sighting_id = NULL WHERE rowid = 1", "variants"),
         ("UPDATE variants SET sighting_id = sighting_id + 1 WHERE rowid = 1", "variants"),
+        (
+            "UPDATE papers SET sighting_id = (SELECT max(id) FROM sightings)"
+            " WHERE id = (SELECT min(id) FROM papers)",
+            "summaries",
+        ),
+        (
+            "UPDATE papers SET sighting_id = 999999 WHERE id = (SELECT min(id) FROM papers)",
+            "summaries",
+        ),
     ],
 )
 def test_check_finds_damage(cli: Cli, library: Path, damage: str, check: str) -> None:

@@ -292,33 +292,33 @@ def _store_records(
 
 
 def _assign_variants(store: Store, batch: list[SightingRow]) -> set[str]:
-    """Give each row the paper its title key belongs to, and record new or changed keys.
+    """Give each row the paper its title variant belongs to, and record new or changed ones.
 
-    A key seen before keeps the paper it was merged into. Only new keys and keys whose first
-    date or representative sighting changes are written: most records are repeats, and every
-    write here is a random page in a large index. Returns the papers the library already has.
+    A variant seen before keeps the paper it was merged into. Only new variants and those whose
+    first date or representative sighting changes are written: most records are repeats, and
+    every write here is a random page in a large index. Returns the papers the library already
+    has. A row comes with its title's own id as its paper (see `prepare`): the variant's id.
     """
-    states = store.variant_states({row[8] for row in batch})
+    states = store.variant_states({row[9] for row in batch})
     present = {state[0] for state in states.values() if state[3]}
     new: list[tuple[str, str, str, str | None, int]] = []
     changed: set[str] = set()
     for index, row in enumerate(batch):
-        sighting, date, key = row[0], row[5], row[8]
-        state = states.get(key)
+        sighting, date, key, variant = row[0], row[5], row[8], row[9]
+        state = states.get(variant)
         if state is None:
-            # A new key's paper id is the key's own id (row[9], made by prepare).
-            states[key] = (row[9], date, sighting, False)
-            new.append((row[9], key, row[9], date, sighting))
+            states[variant] = (variant, date, sighting, False)
+            new.append((variant, key, variant, date, sighting))
             continue
         paper, first, representative, live = state
-        if paper != row[9]:
+        if paper != variant:
             batch[index] = (*row[:9], paper)
         earlier = date is not None and (first is None or date < first)
         if earlier or representative is None:
-            states[key] = (paper, date if earlier else first, representative or sighting, live)
-            changed.add(key)
+            states[variant] = (paper, date if earlier else first, representative or sighting, live)
+            changed.add(variant)
     store.add_variants(new)
-    store.update_variants((states[key][1], states[key][2], key) for key in changed)
+    store.update_variants((states[v][1], states[v][2], v) for v in changed)
     return present
 
 

@@ -17,7 +17,7 @@ from .errors import ConfigError, NotFoundError, UsageError
 from .ingest import FileResult, IngestReport, ingest_paths
 from .merging import DedupeSummary, dedupe_library
 from .models import Paper
-from .normalize import fold, title_key
+from .normalize import fold, paper_id, title_key
 from .store import PaperFilter, Store
 from .tagging import (
     EvalReport,
@@ -178,13 +178,13 @@ def explain(store: Store, taxonomy: Taxonomy, paper_id: str) -> TagExplanation:
 def evaluate_gold(store: Store, taxonomy: Taxonomy, gold_path: Path) -> EvalReport:
     """The tagger's rules (not the user's decisions) against gold labels, matched by title."""
     gold = load_gold(gold_path)
-    keys = {title_key(item.title) for item in gold}
+    keys = {paper_id(key): key for key in {title_key(item.title) for item in gold}}
     predicted: dict[str, list[str]] = {}
-    for key, (paper, _, _, present) in store.variant_states(keys).items():
+    for variant, (paper, _, _, present) in store.variant_states(keys).items():
         if not present:
             continue
         title, abstract = store.paper_text(paper)
-        predicted[key] = tag_paper(taxonomy, title, abstract)
+        predicted[keys[variant]] = tag_paper(taxonomy, title, abstract)
     return evaluate(predicted, gold, tag_order=list(taxonomy.tags))
 
 

@@ -113,9 +113,13 @@ def check_library(store: Store) -> CheckReport:
         "summaries",
         [
             f"paper {row[0]} says seen {row[1]}, its sightings say {row[2]}"
+            if row[1] != row[2]
+            else f"paper {row[0]} shows sighting {row[3]}, which is not one of its own"
             for row in conn.execute(
                 "SELECT p.id, p.seen, (SELECT count(*) FROM sightings s WHERE s.paper_id = p.id)"
-                " AS n FROM papers p WHERE p.seen != n OR p.sighting_id IS NULL LIMIT 100"
+                " AS n, p.sighting_id FROM papers p WHERE p.seen != n OR NOT EXISTS"
+                " (SELECT 1 FROM sightings s WHERE s.id = p.sighting_id AND s.paper_id = p.id)"
+                " LIMIT 100"
             )
         ],
     )

@@ -150,8 +150,11 @@ class StoreBase:
         conn.execute("PRAGMA wal_autocheckpoint = 100000")
         conn.execute("PRAGMA journal_size_limit = 67108864")
         conn.execute("PRAGMA cache_size = -65536")
-        conn.execute("PRAGMA foreign_keys = ON")
         if version < target:
+            # Foreign keys off, as SQLite's procedure for rebuilding a table asks (dropping the
+            # old table would otherwise cascade); whether they all still hold is checked
+            # before the migration commits.
+            conn.execute("PRAGMA foreign_keys = OFF")
             with self.atomic():
                 # Another process may have migrated while we waited for the lock.
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -159,6 +162,13 @@ class StoreBase:
                     self._migrations[step](conn)
                     conn.execute(f"PRAGMA user_version = {step + 1}")
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                broken = conn.execute("PRAGMA foreign_key_check").fetchone()
+                if broken is not None:
+                    raise StoreError(
+                        f"{self.path}: upgrading the library would break its {broken[0]} table"
+                        f" (row {broken[1]} points to a missing {broken[2]}); nothing was changed"
+                    )
+        conn.execute("PRAGMA foreign_keys = ON")
 
     @property
     def version(self) -> int:

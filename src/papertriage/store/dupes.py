@@ -15,13 +15,13 @@ from .base import StoreBase, VariantState, now_iso
 class DupeQueries(StoreBase):
     # --- variants and dedupe ---------------------------------------------------------------
 
-    def variant_states(self, keys: Iterable[str]) -> dict[str, VariantState]:
-        """The state of each known title key (see VariantState), in one query."""
+    def variant_states(self, variant_ids: Iterable[str]) -> dict[str, VariantState]:
+        """The state of each known title variant (see VariantState) by its id, in one query."""
         rows = self.conn.execute(
-            "SELECT v.key, v.paper_id, v.first_seen, v.sighting_id, p.id IS NOT NULL"
+            "SELECT v.id, v.paper_id, v.first_seen, v.sighting_id, p.id IS NOT NULL"
             " FROM variants v LEFT JOIN papers p ON p.id = v.paper_id"
-            " WHERE v.key IN (SELECT value FROM json_each(?))",
-            (json.dumps(list(keys)),),
+            " WHERE v.id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(variant_ids)),),
         )
         return {row[0]: (row[1], row[2], row[3], bool(row[4])) for row in rows}
 
@@ -34,9 +34,9 @@ class DupeQueries(StoreBase):
         )
 
     def update_variants(self, rows: Iterable[tuple[str | None, int | None, str]]) -> None:
-        """Set (first seen, representative sighting) of known title keys."""
+        """Set (first seen, representative sighting) of known variants, by id."""
         self.conn.executemany(
-            "UPDATE variants SET first_seen = ?, sighting_id = ? WHERE key = ?", rows
+            "UPDATE variants SET first_seen = ?, sighting_id = ? WHERE id = ?", rows
         )
 
     def pending_variants(self) -> set[str]:

@@ -49,7 +49,8 @@ class PaperQueries(TriageQueries):
             [
                 row[0]
                 for row in conn.execute(
-                    "SELECT v.id FROM sightings g JOIN variants v ON v.key = g.key"
+                    "SELECT v.id FROM sightings g JOIN variants v"
+                    " ON v.paper_id = g.paper_id AND v.key = g.key"
                     " WHERE g.source_id = ? AND v.sighting_id = g.id",
                     (source_id,),
                 )
@@ -94,18 +95,14 @@ class PaperQueries(TriageQueries):
         """Store sightings and fold each into its paper's summary.
 
         `new_papers` are the papers of these rows that the library does not have yet: each is
-        created from its first row with a plain insert, which costs half an upsert.
+        created from its first row with a plain insert, which costs half an upsert, and before
+        its sightings, which then find it at once.
         Summaries are updated incrementally here; `refresh_papers` recomputes them from scratch
         when sightings are removed. A sighting at least as new as the paper's last one becomes
         the one whose title and abstract the paper shows (ties: the later one, as in refresh),
         unless it shows the very same text: most sightings are repeats, and moving the paper to
         another sighting would re-index its search entry and retag it for nothing.
         """
-        self.conn.executemany(
-            "INSERT INTO sightings (id, source_id, position, line, header_date, date, title,"
-            " abstract, key, paper_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
         created = now_iso()
         first: list[SightingRow] = []
         rest: list[SightingRow] = []
@@ -120,6 +117,11 @@ class PaperQueries(TriageQueries):
             "INSERT INTO papers (id, sighting_id, seen, first_seen, last_seen, created_at)"
             " VALUES (?, ?, 1, ?, ?, ?)",
             ((r[9], r[0], r[5], r[5], created) for r in first),
+        )
+        self.conn.executemany(
+            "INSERT INTO sightings (id, source_id, position, line, header_date, date, title,"
+            " abstract, key, paper_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
         )
         newer_text = """(excluded.last_seen >= last_seen OR last_seen IS NULL)
             AND (SELECT c.title, c.abstract FROM sightings c WHERE c.id = sighting_id)
@@ -351,11 +353,12 @@ class PaperQueries(TriageQueries):
                 "DELETE FROM papers_fts WHERE rowid IN"
                 " (SELECT old_rowid FROM fts_queue UNION SELECT new_rowid FROM fts_queue)"
             )
+            # Each shown sighting once, even if (in a damaged library) two papers show it.
             conn.execute(
                 "INSERT INTO papers_fts (rowid, title, abstract)"
-                " SELECT c.id, c.title, c.abstract FROM papers p JOIN sightings c"
-                " ON c.id = p.sighting_id WHERE p.sighting_id IN"
+                " SELECT c.id, c.title, c.abstract FROM sightings c WHERE c.id IN"
                 " (SELECT new_rowid FROM fts_queue WHERE new_rowid IS NOT NULL)"
+                " AND EXISTS (SELECT 1 FROM papers p WHERE p.sighting_id = c.id)"
             )
             conn.execute("DELETE FROM fts_queue")
 

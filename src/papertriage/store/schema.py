@@ -179,6 +179,57 @@ UPDATE variants SET sighting_id = (SELECT min(g.id) FROM sightings g WHERE g.key
 DROP INDEX sightings_key;
 """
 
+# Ingest speed, again. Papers become a WITHOUT ROWID table (one b-tree, not a table plus an index
+# on its id) without a foreign key on the sighting they show: that key made each new paper wait
+# for its sighting, and each such wait cost a scan when the paper came. The code that adds and
+# removes sightings keeps `sighting_id` right, and `check` verifies it. Title variants are found
+# by their id (a hash of the key), so the long keys lose their unique index. Migrations run
+# with foreign keys off, as rebuilding a table needs, and are checked before they commit.
+_V6 = """
+CREATE TABLE papers_v6 (
+    id TEXT PRIMARY KEY,
+    sighting_id INTEGER,
+    seen INTEGER NOT NULL DEFAULT 0,
+    first_seen TEXT,
+    last_seen TEXT,
+    created_at TEXT NOT NULL,
+    tagged_with TEXT
+) WITHOUT ROWID;
+INSERT INTO papers_v6 (id, sighting_id, seen, first_seen, last_seen, created_at, tagged_with)
+    SELECT id, sighting_id, seen, first_seen, last_seen, created_at, tagged_with FROM papers;
+DROP TABLE papers;
+ALTER TABLE papers_v6 RENAME TO papers;
+CREATE INDEX papers_last_seen ON papers(last_seen);
+CREATE INDEX papers_sighting ON papers(sighting_id);
+CREATE TRIGGER papers_fts_insert AFTER INSERT ON papers WHEN new.sighting_id IS NOT NULL
+BEGIN
+    INSERT INTO fts_queue VALUES (NULL, new.sighting_id);
+END;
+CREATE TRIGGER papers_fts_update AFTER UPDATE OF sighting_id ON papers
+    WHEN old.sighting_id IS NOT new.sighting_id
+BEGIN
+    INSERT INTO fts_queue VALUES (old.sighting_id, new.sighting_id);
+END;
+CREATE TRIGGER papers_fts_delete AFTER DELETE ON papers WHEN old.sighting_id IS NOT NULL
+BEGIN
+    INSERT INTO fts_queue VALUES (old.sighting_id, NULL);
+END;
+CREATE TABLE variants_v6 (
+    id TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    paper_id TEXT NOT NULL,
+    first_seen TEXT,
+    deduped INTEGER NOT NULL DEFAULT 0,
+    sighting_id INTEGER
+);
+INSERT INTO variants_v6 (rowid, id, key, paper_id, first_seen, deduped, sighting_id)
+    SELECT rowid, id, key, paper_id, first_seen, deduped, sighting_id FROM variants;
+DROP TABLE variants;
+ALTER TABLE variants_v6 RENAME TO variants;
+CREATE INDEX variants_paper ON variants(paper_id);
+CREATE INDEX variants_pending ON variants(deduped) WHERE deduped = 0;
+"""
+
 Migration = Callable[[sqlite3.Connection], None]
 
 
@@ -204,4 +255,5 @@ MIGRATIONS: list[Migration] = [
     _script(_V3),
     _script(_V4),
     _script(_V5),
+    _script(_V6),
 ]
