@@ -437,3 +437,9 @@ def test_directories_are_walked_like_rglob(tmp_path: Path) -> None:
         "link.txt",
     }
     assert all(file.resolved == str(file.path.resolve()) for file in files)
+    given = [root / "b" / ".." / "top.txt", root / "link.txt", root / "linked-dir" / "linked.txt"]
+    files, _ = collect_dump_files(given)
+    assert [file.resolved for file in files] == [
+        str(root / "top.txt"),
+        str(outside / "linked.txt"),
+    ]  # the link and the file in the linked directory are one file

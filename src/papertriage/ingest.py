@@ -74,6 +74,7 @@ def collect_dump_files(paths: Iterable[Path]) -> tuple[list[DumpFile], list[File
     files: list[DumpFile] = []
     problems: list[FileResult] = []
     seen: set[str] = set()
+    real_dirs: dict[str, str] = {}
     for path in paths:
         if path.is_dir():
             found = _dumps_under(path)
@@ -82,7 +83,7 @@ def collect_dump_files(paths: Iterable[Path]) -> tuple[list[DumpFile], list[File
                     FileResult(path=str(path), status="rejected", error="no *.txt dumps found")
                 )
         elif path.exists():
-            found = [DumpFile(path, os.path.realpath(path))]
+            found = [DumpFile(path, _real_path(path, real_dirs))]
         else:
             problems.append(
                 FileResult(path=str(path), status="rejected", error="no such file or directory")
@@ -93,6 +94,17 @@ def collect_dump_files(paths: Iterable[Path]) -> tuple[list[DumpFile], list[File
                 seen.add(file.resolved)
                 files.append(file)
     return files, problems
+
+
+def _real_path(path: Path, real_dirs: dict[str, str]) -> str:
+    """A file's real path, its directory resolved once for all the files given in it."""
+    if path.is_symlink():
+        return os.path.realpath(path)
+    directory = os.path.dirname(path) or "."
+    real = real_dirs.get(directory)
+    if real is None:
+        real = real_dirs[directory] = os.path.realpath(directory)
+    return os.path.join(real, path.name)
 
 
 def _dumps_under(directory: Path) -> list[DumpFile]:

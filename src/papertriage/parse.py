@@ -18,7 +18,6 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 from .errors import DumpError
 from .models import Record
@@ -65,15 +64,11 @@ _TITLE_MAX = 250
 _CHUNK = 1 << 18
 
 
-class Paragraph(NamedTuple):
-    """A run of non-blank lines, whitespace collapsed, and the line it starts on.
+Paragraph = tuple[str, int]
+"""(text, line): a run of non-blank lines, whitespace collapsed, and the line it starts on.
 
-    A named tuple rather than a frozen dataclass: there is one per title and abstract, and a
-    tuple is several times cheaper to make.
-    """
-
-    text: str
-    line: int
+A plain tuple: there is one per title and abstract, and even a named tuple costs a tenth of
+the parse."""
 
 
 RawRecord = tuple[int, int, str | None, dt.date | None, str, str]
@@ -181,11 +176,11 @@ def paragraphs(chunks: Iterable[str]) -> Iterator[Paragraph]:
                     start = number
                 run.append(stripped)
             elif run:
-                yield Paragraph(_collapse(run, check), start)
+                yield _collapse(run, check), start
                 run = []
                 check = controls
     if run:
-        yield Paragraph(_collapse(run, True), start)
+        yield _collapse(run, True), start
 
 
 def parse_paragraphs(
@@ -204,8 +199,9 @@ def parse_paragraphs(
     pending: Paragraph | None = None  # a short abstract candidate, held until the next paragraph
 
     def no_abstract(title: Paragraph) -> DumpError:
-        shown = title.text if len(title.text) <= 80 else title.text[:77] + "..."
-        return DumpError(source, f'title "{shown}" has no abstract', title.line)
+        text = title[0]
+        shown = text if len(text) <= 80 else text[:77] + "..."
+        return DumpError(source, f'title "{shown}" has no abstract', title[1])
 
     def is_marker(text: str) -> bool:
         # casefold() never shortens a string, so a longer paragraph cannot be chrome.
@@ -214,14 +210,14 @@ def parse_paragraphs(
         )
 
     for paragraph in paragraphs:
-        text = paragraph.text
+        text, line = paragraph
         if pending is not None and title is not None:
             # A title-like paragraph after a title is that title's (short) abstract unless an
             # abstract follows it: then it is the next title and the first one lost its abstract.
             if not is_marker(text) and not looks_like_title(text):
                 raise no_abstract(title)
             position += 1
-            yield (position, title.line, header, date, title.text, pending.text)
+            yield (position, title[1], header, date, title[0], pending[0])
             title, pending = None, None
         if title is None:
             if len(text) <= _CHROME_MAX and text.casefold() in CHROME:
@@ -230,13 +226,13 @@ def parse_paragraphs(
             if parsed is not None:
                 month, day, year = parsed
                 header = text
-                date = resolve_date(month, day, year, context, source, paragraph.line)
+                date = resolve_date(month, day, year, context, source, line)
                 continue
             if not looks_like_title(text):
                 raise DumpError(
                     source,
                     "expected a paper title but found a paragraph that reads like an abstract",
-                    paragraph.line,
+                    line,
                 )
             title = paragraph
             continue
@@ -246,13 +242,13 @@ def parse_paragraphs(
             pending = paragraph
             continue
         position += 1
-        yield (position, title.line, header, date, title.text, text)
+        yield (position, title[1], header, date, title[0], text)
         title = None
     if title is not None:
         if pending is None:
             raise no_abstract(title)
         position += 1
-        yield (position, title.line, header, date, title.text, pending.text)
+        yield (position, title[1], header, date, title[0], pending[0])
     if position == 0:
         raise DumpError(source, "no papers found (expected title and abstract paragraphs)")
 
@@ -295,10 +291,12 @@ def date_context(path: Path, year: int | None = None) -> DateContext:
         found = _FILE_YEAR.search(name)
         if found:
             year = int(found[1])
-    try:
-        reference = dt.date.fromtimestamp(path.stat().st_mtime)
-    except OSError:
-        reference = None
+    reference: dt.date | None = None
+    if year is None:  # only then is the mtime needed
+        try:
+            reference = dt.date.fromtimestamp(path.stat().st_mtime)
+        except OSError:
+            reference = None
     return DateContext(year=year, reference=reference, fallback=fallback)
 
 
