@@ -150,6 +150,9 @@ class StoreBase:
         conn.execute("PRAGMA wal_autocheckpoint = 100000")
         conn.execute("PRAGMA journal_size_limit = 67108864")
         conn.execute("PRAGMA cache_size = -65536")
+        # Some builds (Debian's) zero deleted content on every page write; a paper library
+        # has nothing to shred, and b-tree inserts move cells all the time.
+        conn.execute("PRAGMA secure_delete = OFF")
         if version < target:
             # Foreign keys off, as SQLite's procedure for rebuilding a table asks (dropping the
             # old table would otherwise cascade); whether they all still hold is checked
