@@ -8,6 +8,7 @@ process does it for the next files while this one stores.
 from __future__ import annotations
 
 import ctypes
+import datetime as dt
 import hashlib
 import multiprocessing
 import os
@@ -164,18 +165,13 @@ class Prepared(NamedTuple):
 
 
 def _prepared_rows(records: Iterable[RawRecord]) -> Iterator[PreparedRow]:
+    last_date: dt.date | None = None
+    iso: str | None = None
     for position, line, header, date, title, abstract in records:
+        if date != last_date:  # a dump has one date line or a few
+            last_date, iso = date, date.isoformat() if date else None
         key = title_key(title)
-        yield (
-            position,
-            line,
-            header,
-            date.isoformat() if date else None,
-            title,
-            abstract,
-            key,
-            paper_id(key),
-        )
+        yield (position, line, header, iso, title, abstract, key, paper_id(key))
 
 
 def prepare(

@@ -236,11 +236,12 @@ def parse_paragraphs(
                 )
             title = paragraph
             continue
-        if is_marker(text):
-            raise no_abstract(title)
-        if looks_like_title(text):
-            pending = paragraph
-            continue
+        if len(text) <= _TITLE_MAX:  # most abstracts are longer: they skip both tests
+            if is_marker(text):
+                raise no_abstract(title)
+            if looks_like_title(text):
+                pending = paragraph
+                continue
         position += 1
         yield (position, title[1], header, date, title[0], text)
         title = None
