@@ -444,3 +444,28 @@ def test_directories_are_walked_like_rglob(tmp_path: Path) -> None:
         str(root / "top.txt"),
         str(outside / "linked.txt"),
     ]  # the link and the file in the linked directory are one file
+
+
+def test_the_search_index_holds_exactly_what_papers_show(store: Store, tmp_path: Path) -> None:
+    """New papers are queued a batch at a time (a range of sightings), changes one by one."""
+
+    def indexed_as_shown() -> bool:
+        store.sync_search_index()
+        shown = {row[0] for row in store.conn.execute("SELECT sighting_id FROM papers")}
+        index = {row[0] for row in store.conn.execute("SELECT rowid FROM papers_fts")}
+        return shown == index and not store.search_index_pending()
+
+    ingest_paths(store, [DUMPS], 2025, read_ahead=False)  # the second dump repeats 14 papers
+    assert indexed_as_shown()
+    dump = tmp_path / "later-2025.txt"
+    paragraphs = SEED.read_text().split("\n\n")
+    # A later dump with a paper seen before (with a revised abstract) and one new paper.
+    dump.write_text(
+        f"Dec 1\n\n{paragraphs[6]}\n\n{paragraphs[7]} Revised.\n\nA New Paper\n\n{paragraphs[9]}"
+    )
+    ingest_file(store, dump, 2025)
+    assert indexed_as_shown()
+    dump.write_text(f"Dec 1\n\n{paragraphs[6]}\n\n{paragraphs[7]}")  # replaced: one paper fewer
+    ingest_file(store, dump, 2025)
+    assert indexed_as_shown()
+    assert check_library(store).ok

@@ -96,7 +96,8 @@ class PaperQueries(TriageQueries):
 
         `new_papers` are the papers of these rows that the library does not have yet: each is
         created from its first row with a plain insert, which costs half an upsert, and before
-        its sightings, which then find it at once.
+        its sightings, which then find it at once. This is the only place papers are created:
+        it queues them for the search index, as one range of sighting ids.
         Summaries are updated incrementally here; `refresh_papers` recomputes them from scratch
         when sightings are removed. A sighting at least as new as the paper's last one becomes
         the one whose title and abstract the paper shows (ties: the later one, as in refresh),
@@ -118,6 +119,11 @@ class PaperQueries(TriageQueries):
             " VALUES (?, ?, 1, ?, ?, ?)",
             ((r[9], r[0], r[5], r[5], created) for r in first),
         )
+        if first:
+            self.conn.execute(
+                "INSERT INTO fts_queue (new_rowid, last_rowid) VALUES (?, ?)",
+                (min(r[0] for r in first), max(r[0] for r in first)),
+            )
         self.conn.executemany(
             "INSERT INTO sightings (id, source_id, position, line, header_date, date, title,"
             " abstract, key, paper_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -349,15 +355,23 @@ class PaperQueries(TriageQueries):
             return
         with self.atomic():
             conn = self.conn
+            # Every sighting the queue names (a range: those of new papers) is dropped from the
+            # index, then those that papers show are indexed again, each once.
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS fts_touched (id INTEGER PRIMARY KEY)")
+            conn.execute("DELETE FROM temp.fts_touched")
             conn.execute(
-                "DELETE FROM papers_fts WHERE rowid IN"
-                " (SELECT old_rowid FROM fts_queue UNION SELECT new_rowid FROM fts_queue)"
+                "INSERT OR IGNORE INTO temp.fts_touched"
+                " SELECT old_rowid FROM fts_queue WHERE old_rowid IS NOT NULL"
+                " UNION ALL SELECT new_rowid FROM fts_queue"
+                " WHERE new_rowid IS NOT NULL AND last_rowid IS NULL"
+                " UNION ALL SELECT g.id FROM fts_queue q JOIN sightings g"
+                " ON g.id BETWEEN q.new_rowid AND q.last_rowid"
             )
-            # Each shown sighting once, even if (in a damaged library) two papers show it.
+            conn.execute("DELETE FROM papers_fts WHERE rowid IN (SELECT id FROM temp.fts_touched)")
             conn.execute(
                 "INSERT INTO papers_fts (rowid, title, abstract)"
                 " SELECT c.id, c.title, c.abstract FROM sightings c WHERE c.id IN"
-                " (SELECT new_rowid FROM fts_queue WHERE new_rowid IS NOT NULL)"
+                " (SELECT id FROM temp.fts_touched)"
                 " AND EXISTS (SELECT 1 FROM papers p WHERE p.sighting_id = c.id)"
             )
             conn.execute("DELETE FROM fts_queue")

@@ -183,8 +183,11 @@ DROP INDEX sightings_key;
 # on its id) without a foreign key on the sighting they show: that key made each new paper wait
 # for its sighting, and each such wait cost a scan when the paper came. The code that adds and
 # removes sightings keeps `sighting_id` right, and `check` verifies it. Title variants are found
-# by their id (a hash of the key), so the long keys lose their unique index. Migrations run
-# with foreign keys off, as rebuilding a table needs, and are checked before they commit.
+# by their id (a hash of the key), so the long keys lose their unique index. New papers are
+# queued for the search index a batch at a time, as a range of sighting ids (`new_rowid` to
+# `last_rowid`), by the one place that creates papers (`add_sightings`), not a row each by a
+# trigger. Migrations run with foreign keys off, as rebuilding a table needs, and are checked
+# before they commit.
 _V6 = """
 CREATE TABLE papers_v6 (
     id TEXT PRIMARY KEY,
@@ -201,18 +204,15 @@ DROP TABLE papers;
 ALTER TABLE papers_v6 RENAME TO papers;
 CREATE INDEX papers_last_seen ON papers(last_seen);
 CREATE INDEX papers_sighting ON papers(sighting_id);
-CREATE TRIGGER papers_fts_insert AFTER INSERT ON papers WHEN new.sighting_id IS NOT NULL
-BEGIN
-    INSERT INTO fts_queue VALUES (NULL, new.sighting_id);
-END;
+ALTER TABLE fts_queue ADD COLUMN last_rowid INTEGER;
 CREATE TRIGGER papers_fts_update AFTER UPDATE OF sighting_id ON papers
     WHEN old.sighting_id IS NOT new.sighting_id
 BEGIN
-    INSERT INTO fts_queue VALUES (old.sighting_id, new.sighting_id);
+    INSERT INTO fts_queue (old_rowid, new_rowid) VALUES (old.sighting_id, new.sighting_id);
 END;
 CREATE TRIGGER papers_fts_delete AFTER DELETE ON papers WHEN old.sighting_id IS NOT NULL
 BEGIN
-    INSERT INTO fts_queue VALUES (old.sighting_id, NULL);
+    INSERT INTO fts_queue (old_rowid, new_rowid) VALUES (old.sighting_id, NULL);
 END;
 CREATE TABLE variants_v6 (
     id TEXT PRIMARY KEY,
