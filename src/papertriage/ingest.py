@@ -325,8 +325,10 @@ def _assign_variants(store: Store, batch: list[SightingRow]) -> set[str]:
         if earlier or representative is None:
             states[variant] = (paper, date if earlier else first, representative or sighting, live)
             changed.add(variant)
-    store.add_variants(new)
-    store.update_variants((states[v][1], states[v][2], v) for v in changed)
+    if new:
+        store.add_variants(new)
+    if changed:
+        store.update_variants((states[v][1], states[v][2], v) for v in changed)
     return present
 
 

@@ -12,6 +12,22 @@ from ..models import Paper, PaperDetail, Sighting
 from .base import PaperFilter, SightingRow, SourceRow, Stats, _date, now_iso
 from .triage import TriageQueries
 
+_NEWER_TEXT = """(excluded.last_seen >= last_seen OR last_seen IS NULL)
+    AND (SELECT c.title, c.abstract FROM sightings c WHERE c.id = sighting_id) IS NOT (?5, ?6)"""
+_FOLD_IN = f"""
+INSERT INTO papers (id, sighting_id, seen, first_seen, last_seen, created_at)
+VALUES (?1, ?2, 1, ?3, ?3, ?4)
+ON CONFLICT (id) DO UPDATE SET
+  seen = seen + 1,
+  first_seen = CASE WHEN first_seen IS NULL OR excluded.first_seen < first_seen
+               THEN coalesce(excluded.first_seen, first_seen) ELSE first_seen END,
+  last_seen = CASE WHEN last_seen IS NULL OR excluded.last_seen > last_seen
+              THEN coalesce(excluded.last_seen, last_seen) ELSE last_seen END,
+  sighting_id = CASE WHEN {_NEWER_TEXT} THEN excluded.sighting_id ELSE sighting_id END,
+  tagged_with = CASE WHEN {_NEWER_TEXT} THEN NULL ELSE tagged_with END
+"""
+"""Fold a sighting (?1 paper, ?2 id, ?3 date, ?4 now, ?5 title, ?6 abstract) into its paper."""
+
 
 class PaperQueries(TriageQueries):
     # --- sources -------------------------------------------------------------------------
@@ -114,12 +130,12 @@ class PaperQueries(TriageQueries):
                 first.append(row)
             else:
                 rest.append(row)
-        self.conn.executemany(
-            "INSERT INTO papers (id, sighting_id, seen, first_seen, last_seen, created_at)"
-            " VALUES (?, ?, 1, ?, ?, ?)",
-            ((r[9], r[0], r[5], r[5], created) for r in first),
-        )
         if first:
+            self.conn.executemany(
+                "INSERT INTO papers (id, sighting_id, seen, first_seen, last_seen, created_at)"
+                " VALUES (?, ?, 1, ?, ?, ?)",
+                ((r[9], r[0], r[5], r[5], created) for r in first),
+            )
             self.conn.execute(
                 "INSERT INTO fts_queue (new_rowid, last_rowid) VALUES (?, ?)",
                 (min(r[0] for r in first), max(r[0] for r in first)),
@@ -129,24 +145,8 @@ class PaperQueries(TriageQueries):
             " abstract, key, paper_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-        newer_text = """(excluded.last_seen >= last_seen OR last_seen IS NULL)
-            AND (SELECT c.title, c.abstract FROM sightings c WHERE c.id = sighting_id)
-                IS NOT (?5, ?6)"""
-        self.conn.executemany(
-            f"""
-            INSERT INTO papers (id, sighting_id, seen, first_seen, last_seen, created_at)
-            VALUES (?1, ?2, 1, ?3, ?3, ?4)
-            ON CONFLICT (id) DO UPDATE SET
-              seen = seen + 1,
-              first_seen = CASE WHEN first_seen IS NULL OR excluded.first_seen < first_seen
-                           THEN coalesce(excluded.first_seen, first_seen) ELSE first_seen END,
-              last_seen = CASE WHEN last_seen IS NULL OR excluded.last_seen > last_seen
-                          THEN coalesce(excluded.last_seen, last_seen) ELSE last_seen END,
-              sighting_id = CASE WHEN {newer_text} THEN excluded.sighting_id ELSE sighting_id END,
-              tagged_with = CASE WHEN {newer_text} THEN NULL ELSE tagged_with END
-            """,
-            ((r[9], r[0], r[5], created, r[6], r[7]) for r in rest),
-        )
+        if rest:
+            self.conn.executemany(_FOLD_IN, ((r[9], r[0], r[5], created, r[6], r[7]) for r in rest))
 
     def refresh_papers(self, paper_ids: Iterable[str]) -> None:
         """Recompute what a paper shows from its sightings; drop papers left with none.
