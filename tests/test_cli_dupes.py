@@ -102,6 +102,12 @@ def test_merge_split_and_distinct(cli: Cli) -> None:
     assert cli("dupes", "--rescan").exit_code == 0
     assert all(g["id"] != paper["id"] for g in dupes(cli))
     assert json.loads(cli("dupes", "--candidates", "-f", "json").stdout) == []
+    # Both papers are searchable again, and the library is consistent.
+    for part in json.loads(split.stdout):
+        words = part["title"].split()[:3]
+        found = json.loads(cli("search", " ".join(words), "-f", "json").stdout)
+        assert part["id"] in {hit["id"] for hit in found}
+    assert cli("check").exit_code == 0
 
 
 def test_distinct_takes_a_merged_title_back_out(cli: Cli) -> None:

@@ -112,8 +112,9 @@ class PaperQueries(TriageQueries):
 
         `new_papers` are the papers of these rows that the library does not have yet: each is
         created from its first row with a plain insert, which costs half an upsert, and before
-        its sightings, which then find it at once. This is the only place papers are created:
-        it queues them for the search index, as one range of sighting ids.
+        its sightings, which then find it at once. This is the only place papers are created
+        showing a sighting, so it queues them for the search index, as one range of sighting
+        ids. (A split makes a paper with none yet: the update that gives it one queues it.)
         Summaries are updated incrementally here; `refresh_papers` recomputes them from scratch
         when sightings are removed. A sighting at least as new as the paper's last one becomes
         the one whose title and abstract the paper shows (ties: the later one, as in refresh),

@@ -185,9 +185,9 @@ DROP INDEX sightings_key;
 # removes sightings keeps `sighting_id` right, and `check` verifies it. Title variants are found
 # by their id (a hash of the key), so the long keys lose their unique index. New papers are
 # queued for the search index a batch at a time, as a range of sighting ids (`new_rowid` to
-# `last_rowid`), by the one place that creates papers (`add_sightings`), not a row each by a
-# trigger. Migrations run with foreign keys off, as rebuilding a table needs, and are checked
-# before they commit.
+# `last_rowid`), by the one place that creates papers showing a sighting (`add_sightings`),
+# not a row each by a trigger. Migrations run with foreign keys off, as rebuilding a table
+# needs, and are checked before they commit.
 _V6 = """
 CREATE TABLE papers_v6 (
     id TEXT PRIMARY KEY,
