@@ -64,6 +64,8 @@ class IngestReport(BaseModel):
 
 
 class DumpFile(NamedTuple):
+    """A dump file to ingest."""
+
     path: Path
     """As given (or found in a given directory): what messages show."""
     resolved: str

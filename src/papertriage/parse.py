@@ -332,7 +332,7 @@ def _decoded(blocks: Iterable[bytes], source: str) -> Iterator[str]:
     for data in blocks:
         if previous:
             number += _line_ends(previous)
-        if number == 0 and data.startswith(b"\xef\xbb\xbf"):
+        if not previous and data.startswith(b"\xef\xbb\xbf"):  # a BOM opens the file
             data = data[3:]
         if b"\x00" in data:  # binary: say so, rather than which byte is not UTF-8
             at = data.index(b"\x00")
