@@ -469,3 +469,28 @@ def test_the_search_index_holds_exactly_what_papers_show(store: Store, tmp_path:
     ingest_file(store, dump, 2025)
     assert indexed_as_shown()
     assert check_library(store).ok
+
+
+def test_a_paper_twice_in_one_new_dump_is_made_once_and_shows_its_newest_text(
+    store: Store, tmp_path: Path
+) -> None:
+    """Made by a plain insert from its first sighting, then folded in like any repeat."""
+    title = "Mamba: Linear-Time Sequence Modeling"
+    older, newer = "Selective state spaces, first version. " * 3, "Zebrafish wording, revised. " * 3
+    dump = tmp_path / "pages-2025.txt"
+    dump.write_text(
+        f"Sep 25\n\n{title}\n\n{older}\n\nSep 26\n\n{title}\n\n{newer}\n\n"
+        f"Another Paper\n\n{older.replace('first', 'other')}"
+    )
+    result = ingest_file(store, dump, 2025)
+    assert (result.records, result.new_papers, result.known) == (3, 2, 0)
+    (paper,) = store.list_papers(PaperFilter(ids=[paper_id(title_key(title))]))
+    assert (paper.seen, str(paper.first_seen), str(paper.last_seen)) == (
+        2,
+        "2025-09-25",
+        "2025-09-26",
+    )
+    assert paper.abstract == newer.strip()
+    store.sync_search_index()
+    assert [hit[0] for hit in store.search("zebrafish", None)] == [paper.id]
+    assert check_library(store).ok
