@@ -309,3 +309,16 @@ def test_incremental_finds_what_a_full_run_finds_for_the_new_entries() -> None:
     assert sorted(c.ids for c in incremental.clusters) == sorted(
         c.ids for c in full.clusters if new_ids & set(c.ids)
     )
+
+
+def test_entries_that_bring_their_folded_title_dedupe_the_same() -> None:
+    """The library hands its stored keys over, so that a big run need not fold every title."""
+    papers = corpus("papers.jsonl")[:1500]
+    entries = [entry(p["title"], p["abstract"]) for p in papers]
+    entries += [entry(p["title"].upper() + "s", p["abstract"]) for p in papers[::7]]
+    keyed = [e.model_copy(update={"key": fold(e.title)}) for e in entries]
+    assert find_duplicates(keyed) == find_duplicates(entries)
+    # The key is what is compared: two unrelated titles under one key are one title.
+    twins = [entry("Alpha Paper About Cats", "x"), entry("Beta Study Of Dogs", "y")]
+    same_key = [e.model_copy(update={"key": "one shared key"}) for e in twins]
+    assert merged(same_key) == [[twins[0].id, twins[1].id]]

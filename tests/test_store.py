@@ -202,7 +202,9 @@ def test_a_title_keeps_a_representative_sighting_through_replacements(
 
     def text() -> list[str]:
         return [
-            abstract for variant, _, abstract in store.variant_texts() if variant == paper_id(key)
+            abstract
+            for variant, _, _, abstract in store.variant_texts()
+            if variant == paper_id(key)
         ]
 
     assert text() == [paragraphs[7]]

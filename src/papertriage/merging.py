@@ -33,8 +33,8 @@ class DedupeSummary(BaseModel):
 
 def _entries(store: Store) -> list[Entry]:
     return [
-        Entry(id=variant, title=title, abstract=abstract)
-        for variant, title, abstract in store.variant_texts()
+        Entry(id=variant, key=key, title=title, abstract=abstract)
+        for variant, key, title, abstract in store.variant_texts()
     ]
 
 

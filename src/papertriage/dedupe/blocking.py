@@ -67,10 +67,10 @@ class PairCodes:
 
 
 def title_keys(entries: Sequence[Entry]) -> list[str]:
-    """The folded title of every entry."""
+    """The folded title of every entry (its `key`, when it came with one)."""
     from papertriage.normalize import fold
 
-    return [fold(entry.title) for entry in entries]
+    return [fold(entry.title) if entry.key is None else entry.key for entry in entries]
 
 
 def abstract_opening(abstract: str) -> str | None:

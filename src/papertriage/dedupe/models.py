@@ -18,6 +18,9 @@ class Entry(BaseModel):
     """A representative raw title."""
     abstract: str
     """A representative raw abstract (may be empty)."""
+    key: str | None = None
+    """The folded title (`fold(title)`) if known: the library stores it, so that a run over a
+    million titles need not fold them all again."""
 
 
 class DedupeConfig(BaseModel):

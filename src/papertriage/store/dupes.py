@@ -46,18 +46,18 @@ class DupeQueries(StoreBase):
     def mark_deduped(self) -> None:
         self.conn.execute("UPDATE variants SET deduped = 1 WHERE deduped = 0")
 
-    def variant_texts(self) -> Iterator[tuple[str, str, str]]:
-        """(variant id, title, abstract) of every variant still seen, oldest first.
+    def variant_texts(self) -> Iterator[tuple[str, str, str, str]]:
+        """(variant id, key, title, abstract) of every variant still seen, oldest first.
 
-        The text is that of the variant's earliest sighting, its representative.
+        The text is that of the variant's earliest sighting, its representative. Rows come as
+        plain tuples: there is one per distinct title of the library, a million in a big one.
         """
-        return (
-            (row[0], row[1], row[2])
-            for row in self.conn.execute(
-                "SELECT v.id, s.title, s.abstract FROM variants v JOIN sightings s"
-                " ON s.id = v.sighting_id"
-                " ORDER BY v.first_seen IS NULL, v.first_seen, v.rowid"
-            )
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        return cursor.execute(
+            "SELECT v.id, v.key, s.title, s.abstract FROM variants v JOIN sightings s"
+            " ON s.id = v.sighting_id"
+            " ORDER BY v.first_seen IS NULL, v.first_seen, v.rowid"
         )
 
     def variant_paper_map(self, variant_ids: Iterable[str]) -> dict[str, str]:
