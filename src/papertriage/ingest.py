@@ -275,7 +275,7 @@ def _store_records(
                 continue
             if paper in present:
                 known += 1
-            elif paper not in created:
+            else:
                 created.add(paper)
         store.add_sightings(batch, created)
         new_papers.update(created)
