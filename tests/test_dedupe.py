@@ -20,8 +20,8 @@ from papertriage.dedupe import (
     find_duplicates,
     score_pair,
 )
-from papertriage.dedupe.scoring import abstract_sketch
-from papertriage.normalize import fold, paper_id
+from papertriage.dedupe.scoring import ABSTRACT_WORD, abstract_sketch, abstract_words
+from papertriage.normalize import fold, paper_id, strip_markup
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
@@ -291,7 +291,8 @@ def test_the_abstract_sketch_never_proves_a_conflict_that_is_not_there() -> None
             exact = abstract_similarity(
                 abstract_shingles(first), abstract_shingles(second), config.min_abstract_words
             )
-            (size_a, bits_a), (size_b, bits_b) = abstract_sketch(first), abstract_sketch(second)
+            (size_a, bits_a) = abstract_sketch(abstract_shingles(first))
+            (size_b, bits_b) = abstract_sketch(abstract_shingles(second))
             size, bits, other = (
                 (size_a, bits_a, bits_b) if size_a <= size_b else (size_b, bits_b, bits_a)
             )
@@ -322,3 +323,13 @@ def test_entries_that_bring_their_folded_title_dedupe_the_same() -> None:
     twins = [entry("Alpha Paper About Cats", "x"), entry("Beta Study Of Dogs", "y")]
     same_key = [e.model_copy(update={"key": "one shared key"}) for e in twins]
     assert merged(same_key) == [[twins[0].id, twins[1].id]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text() | st.sampled_from([p["abstract"] for p in corpus("papers.jsonl")[:200]]))
+def test_abstract_words_shortcut_reads_as_the_pattern_does(text: str) -> None:
+    expected = ABSTRACT_WORD.findall(strip_markup(text).casefold())
+    assert abstract_words(text) == expected
+    shingles = abstract_shingles(text)
+    assert len(shingles) <= max(0, len(expected) - 2)
+    assert list(shingles) == sorted(set(shingles.tolist()))

@@ -5,8 +5,9 @@ Pure functions over `Entry` models, no I/O. Three steps, each measured in
 
 1. Blocking (`blocking`): every entry is filed under its rarest title words and its abstract's
    opening words; only entries that share a block are compared, so the cost grows with the
-   number of entries, not its square. Pairs whose abstracts surely conflict and whose titles
-   are too far apart to propose are dropped there, before they are stored and sorted.
+   number of entries, not its square. The titles of a block are scored at once (`pairs`, with
+   rapidfuzz `cdist` on both cores), and the pairs that judging would surely drop (abstracts
+   in conflict, titles too far apart to propose) are dropped as arrays, before clustering.
 2. Scoring (`scoring`): rapidfuzz on the folded titles, the abstract as a second signal, and
    guards for the ways two different papers look alike (version numbers, "Part I/II", a
    generic short title). Abstract word triples are built only for entries that need them.

@@ -9,61 +9,23 @@ with its square.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from itertools import chain, islice
-
-from rapidfuzz import fuzz, process
+from collections.abc import Collection, Sequence
+from itertools import chain
 
 from papertriage.dedupe.models import DedupeConfig, Entry, PairScore
+from papertriage.dedupe.pairs import EntryTable, PairCodes, block_codes, dismissed
 from papertriage.dedupe.scoring import (
-    ABSTRACT_WORD,
+    Abstracts,
     Features,
-    conflict_proved,
+    abstract_words,
     judge,
     name_words,
     pair_score,
 )
-from papertriage.normalize import strip_markup
 
 OPENING_WORDS = 12
 """Words of an abstract's opening that file it: fewer are shared by different papers' stock
 openings (`reinforcement learning with verifiable rewards rlvr has emerged as a`)."""
-
-
-class PairCodes:
-    """Scored pairs packed into one int each, so that sorting them is sorting ints.
-
-    A code sorts by title score (highest first), then by the two entry indexes: the order in
-    which clustering takes the pairs. Millions of pairs then cost tens of bytes each.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.bits = max(1, (size - 1).bit_length())
-        self.mask = (1 << self.bits) - 1
-        self.codes: list[int] = []
-
-    def add(self, j: int, found: Iterable[tuple[int, float]]) -> None:
-        """Add the pairs of entry `j` with each (entry, title score) found for it."""
-        bits, codes = self.bits, self.codes
-        for i, score in found:
-            low, high = (i, j) if i < j else (j, i)
-            tenths = round(round(score, 1) * 10)
-            codes.append((((1000 - tenths) << bits | low) << bits) | high)
-
-    def sorted(self) -> Iterator[tuple[int, int, float]]:
-        """Distinct pairs as (i, j, title score), most alike first; the codes are used up.
-
-        Sorted in place and decoded one at a time: tuples for millions of pairs would weigh
-        several times the codes.
-        """
-        bits, mask = self.bits, self.mask
-        codes, self.codes = self.codes, []
-        codes.sort()
-        previous = -1
-        for code in codes:
-            if code != previous:
-                previous = code
-                yield (code >> bits) & mask, code & mask, (1000 - (code >> 2 * bits)) / 10
 
 
 def title_keys(entries: Sequence[Entry]) -> list[str]:
@@ -81,10 +43,7 @@ def abstract_opening(abstract: str) -> str | None:
     copy shares too. None when the abstract is too short to tell papers apart.
     """
     head = abstract[: 40 * OPENING_WORDS]  # markup is local: a cut only spoils the last word
-    words = [
-        m.group()
-        for m in islice(ABSTRACT_WORD.finditer(strip_markup(head).casefold()), OPENING_WORDS + 1)
-    ]
+    words = abstract_words(head)
     if len(words) <= OPENING_WORDS:
         return None
     return " ".join(words[:OPENING_WORDS])
@@ -157,81 +116,6 @@ def blocks(
     return list(unique)
 
 
-def block_pairs(
-    block: Sequence[int],
-    keys: Sequence[str],
-    features: Sequence[Features],
-    config: DedupeConfig,
-    absorb: bool,
-    out: PairCodes,
-) -> None:
-    """Add the pairs of one block whose titles score at least `candidate_title` to `out`.
-
-    Pairs below `merge_title` whose abstracts surely conflict are left out: judging would drop
-    them, and between look-alike papers seen many times they are most of the pairs.
-
-    With `absorb`, an entry at least `absorb_title` close to an earlier one (same markers) is
-    compared through it only: paired with its absorbers alone and not offered to later entries.
-    In a block of a hundred variants of one title, each is compared with the few distinct ones
-    instead of all, and only those meet the variants of a look-alike paper: big groups and
-    their neighbours stay linear.
-    """
-    choices: list[str] = []
-    chosen: list[int] = []
-    ratio = fuzz.ratio
-    cutoff, floor = config.candidate_title, config.merge_title
-    for index in block:
-        key = keys[index]
-        absorbed = False
-        if len(choices) <= 4:
-            found = [
-                (other, score)
-                for other, choice in zip(chosen, choices, strict=True)
-                if (score := ratio(key, choice, score_cutoff=cutoff)) >= cutoff
-            ]
-        else:
-            found = [
-                (chosen[position], score)
-                for _, score, position in process.extract(
-                    key, choices, scorer=ratio, score_cutoff=cutoff, limit=None
-                )
-            ]
-        mine = features[index]
-        if absorb:
-            absorbers = [
-                (other, score)
-                for other, score in found
-                if score >= config.absorb_title and features[other].markers == mine.markers
-            ]
-            absorbed = bool(absorbers)
-            if absorbed:
-                found = absorbers
-        out.add(
-            index,
-            (
-                (other, score)
-                for other, score in found
-                if score >= floor or not conflict_proved(mine, features[other], config)
-            ),
-        )
-        if not absorbed:
-            choices.append(key)
-            chosen.append(index)
-
-
-def new_pairs(
-    block: Sequence[int], keys: Sequence[str], new: Collection[int], cutoff: float, out: PairCodes
-) -> None:
-    """Add the pairs of one block with at least one new entry (incremental dedupe) to `out`."""
-    choices = [keys[index] for index in block]
-    for index in block:
-        if index in new:
-            found = process.extract(
-                keys[index], choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
-            )
-            out.add(index, ((block[at], score) for _, score, at in found if block[at] != index))
-
-
 def candidate_pairs(
     entries: Sequence[Entry], config: DedupeConfig | None = None, *, exhaustive: bool = False
 ) -> dict[tuple[str, str], PairScore]:
@@ -242,18 +126,18 @@ def candidate_pairs(
     """
     config = config or DedupeConfig()
     keys = title_keys(entries)
-    sketches: dict[str, tuple[int, int]] = {}
-    features = [Features(entry, key, sketches) for entry, key in zip(entries, keys, strict=True)]
+    texts = Abstracts()
+    features = [Features(entry, key, texts) for entry, key in zip(entries, keys, strict=True)]
     if exhaustive:
         groups = [tuple(range(len(keys)))]
     else:
         titles = [entry.title for entry in entries]
         groups = blocks(keys, titles, [entry.abstract for entry in entries], config)
     codes = PairCodes(len(keys))
-    for block in groups:
-        block_pairs(block, keys, features, config, False, codes)
+    table = EntryTable(features)
+    found = block_codes(groups, keys, codes, config)
     pairs = {}
-    for i, j, title in codes.sorted():
+    for i, j, title in codes.decoded(found[~dismissed(found, codes, table, config)]):
         verdict = judge(features[i], features[j], title, config)
         if verdict is not None:
             pair = pair_score(features[i], features[j], title, verdict)

@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Sequence
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
-from papertriage.dedupe.blocking import PairCodes, block_pairs, blocks, new_pairs, title_keys
+from papertriage.dedupe.blocking import blocks, title_keys
 from papertriage.dedupe.models import (
     Cluster,
     DedupeConfig,
@@ -22,7 +22,8 @@ from papertriage.dedupe.models import (
     Entry,
     PairScore,
 )
-from papertriage.dedupe.scoring import Features, Verdict, judge, pair_score
+from papertriage.dedupe.pairs import EntryTable, PairCodes, block_codes, dismissed, new_codes
+from papertriage.dedupe.scoring import Abstracts, Features, Verdict, judge, pair_score
 
 _CHAIN = "not merged: it would chain titles that do not match"
 
@@ -54,7 +55,7 @@ class _Clusterer:
         entries: Sequence[Entry],
         keys: Sequence[str],
         features: list[Features | None],
-        sketches: dict[str, tuple[int, int]],
+        abstracts: Abstracts,
         apart: set[frozenset[str]],
         config: DedupeConfig,
     ) -> None:
@@ -65,14 +66,14 @@ class _Clusterer:
         self.guarded_ids = {ident for pair in apart for ident in pair}
         self.config = config
         self.group_of: dict[int, _Group] = {}
-        self.sketches = sketches
+        self.abstracts = abstracts
         self.reviews: list[tuple[int, int, float, Verdict]] = []
 
     def feature(self, index: int) -> Features:
         found = self.features[index]
         if found is None:
             found = self.features[index] = Features(
-                self.entries[index], self.keys[index], self.sketches
+                self.entries[index], self.keys[index], self.abstracts
             )
         return found
 
@@ -232,19 +233,20 @@ def _find(
     titles = [entry.title for entry in entries]
     abstracts = [entry.abstract for entry in entries]
     features: list[Features | None] = [None] * len(entries)
-    sketches: dict[str, tuple[int, int]] = {}
+    texts = Abstracts()
     codes = PairCodes(len(entries))
     if new_ids is None:
-        every = [Features(entry, key, sketches) for entry, key in zip(entries, keys, strict=True)]
-        for block in blocks(keys, titles, abstracts, config):
-            block_pairs(block, keys, every, config, True, codes)
+        every = [Features(entry, key, texts) for entry, key in zip(entries, keys, strict=True)]
+        groups = blocks(keys, titles, abstracts, config)
+        table = EntryTable(every)
+        pairs = block_codes(groups, keys, codes, config, table.markers)
+        pairs = pairs[~dismissed(pairs, codes, table, config)]
         features[:] = every
     else:
         new = {index for index, entry in enumerate(entries) if entry.id in new_ids}
-        if new:
-            for block in blocks(keys, titles, abstracts, config, new):
-                new_pairs(block, keys, new, config.candidate_title, codes)
-    clusterer = _Clusterer(entries, keys, features, sketches, apart, config)
-    for i, j, title in codes.sorted():
+        groups = blocks(keys, titles, abstracts, config, new) if new else []
+        pairs = new_codes(groups, keys, new, codes, config)
+    clusterer = _Clusterer(entries, keys, features, texts, apart, config)
+    for i, j, title in codes.decoded(pairs):
         clusterer.take(i, j, title)
     return DedupeResult(clusters=clusterer.clusters(), candidates=clusterer.candidates())

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from functools import lru_cache
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from papertriage.dedupe.models import Decision, DedupeConfig, Entry, PairScore
-from papertriage.normalize import fold, strip_markup
+from papertriage.normalize import ASCII_FOLD, fold, strip_markup
 
 ABSTRACT_WORD = re.compile(r"[^\W_]+")
 """A word of an abstract, as its shingles and its opening read it."""
@@ -42,37 +43,56 @@ def series_markers(key: str) -> tuple[str, ...]:
     return tuple(sorted(markers))
 
 
-def abstract_shingles(abstract: str) -> frozenset[int]:
-    """Hashed word triples of an abstract, insensitive to case, markup, wrapping and punctuation."""
-    words = ABSTRACT_WORD.findall(strip_markup(abstract).casefold())
-    return frozenset(map(hash, zip(words, words[1:], words[2:], strict=False)))
+def abstract_words(text: str) -> list[str]:
+    """The words of an abstract (`ABSTRACT_WORD`), casefolded, markup stripped.
+
+    ASCII text takes a byte-table shortcut with the same result (pinned by a test), four
+    times faster than the regex: a million-record dedupe reads hundreds of thousands.
+    """
+    text = strip_markup(text)
+    if text.isascii():
+        return text.encode().translate(ASCII_FOLD).decode().split()
+    return ABSTRACT_WORD.findall(text.casefold())
 
 
-_SKETCH_BITS = 2047
+Shingles = npt.NDArray[np.int64]
+"""Hashed word triples of an abstract, sorted, each once."""
+
+_MIX = (np.int64(-0x61C8864680B583EB), np.int64(0x632BE59BD9B4E019))
+"""Odd 64-bit multipliers that mix three word hashes into one triple hash (wrapping)."""
+
+
+def abstract_shingles(abstract: str) -> Shingles:
+    """Hashed word triples of an abstract, insensitive to case, markup, wrapping and punctuation.
+
+    Each word is hashed once and the triples are mixed as arrays: hashing a tuple per triple
+    was most of a million-record dedupe's clustering time.
+    """
+    words = abstract_words(abstract)
+    if len(words) < 3:
+        return np.empty(0, dtype=np.int64)
+    hashes = np.fromiter(map(hash, words), dtype=np.int64, count=len(words))
+    return np.unique(hashes[:-2] * _MIX[0] + hashes[1:-1] * _MIX[1] + hashes[2:])
+
+
+SKETCH_BITS = 2047
 """Mask of the triple hashes kept in a sketch: a 2048-bit map, about 270 bytes an abstract."""
 
 
-@lru_cache(maxsize=4096)
-def _shingles_of(abstract: str) -> frozenset[int]:
-    return abstract_shingles(abstract)
-
-
-def abstract_sketch(abstract: str) -> tuple[int, int]:
+def abstract_sketch(shingles: Shingles) -> tuple[int, int]:
     """How many distinct word triples an abstract has, and a bit map of their hashes.
 
     A triple of one abstract whose bit is not set in the other's map is surely missing from the
     other, so the map bounds containment from above and proves most conflicts for the price of
     one `&` of two small ints, with no set kept per entry.
     """
-    shingles = abstract_shingles(abstract)
-    bitmap = bytearray((_SKETCH_BITS + 1) // 8)  # one big int per bit set would be quadratic
-    for hash_ in shingles:
-        value = hash_ & _SKETCH_BITS
-        bitmap[value >> 3] |= 1 << (value & 7)
-    return len(shingles), int.from_bytes(bitmap, "little")
+    bitmap = np.zeros(SKETCH_BITS + 1, dtype=bool)
+    bitmap[shingles & SKETCH_BITS] = True
+    packed = np.packbits(bitmap, bitorder="little")
+    return len(shingles), int.from_bytes(packed.tobytes(), "little")
 
 
-def abstract_similarity(a: frozenset[int], b: frozenset[int], min_words: int) -> float | None:
+def abstract_similarity(a: Shingles, b: Shingles, min_words: int) -> float | None:
     """Share of the shorter abstract's word triples present in the other, or None if too short.
 
     Containment rather than Jaccard, so that an abstract cut short or missing its last sentence
@@ -81,7 +101,38 @@ def abstract_similarity(a: frozenset[int], b: frozenset[int], min_words: int) ->
     small, large = (a, b) if len(a) <= len(b) else (b, a)
     if len(small) < min_words - 2:
         return None
-    return round(100.0 * len(small & large) / len(small), 1)
+    shared = len(np.intersect1d(small, large, assume_unique=True))
+    return round(100.0 * shared / len(small), 1)
+
+
+class Abstracts:
+    """What one run makes of abstract texts, each text once: variants share their abstracts.
+
+    Sketches are kept for every text asked; word triples only for the texts of pairs that need
+    an exact score, at about 1.3 KB a text.
+    """
+
+    __slots__ = ("_shingles", "_sketches")
+
+    def __init__(self) -> None:
+        self._sketches: dict[str, tuple[int, int]] = {}
+        self._shingles: dict[str, Shingles] = {}
+
+    def sketch(self, text: str) -> tuple[int, int]:
+        """`abstract_sketch` of the text."""
+        found = self._sketches.get(text)
+        if found is None:
+            shingles = self._shingles.get(text)
+            found = abstract_sketch(abstract_shingles(text) if shingles is None else shingles)
+            self._sketches[text] = found
+        return found
+
+    def shingles(self, text: str) -> Shingles:
+        """`abstract_shingles` of the text."""
+        found = self._shingles.get(text)
+        if found is None:
+            found = self._shingles[text] = abstract_shingles(text)
+        return found
 
 
 def title_similarity(key_a: str, key_b: str) -> float:
@@ -102,19 +153,16 @@ class Features:
     __slots__ = (
         "_name_words",
         "_sketch",
+        "abstracts",
         "compact",
         "digit_words",
         "entry",
         "key",
         "markers",
-        "sketches",
     )
 
     def __init__(
-        self,
-        entry: Entry,
-        key: str | None = None,
-        sketches: dict[str, tuple[int, int]] | None = None,
+        self, entry: Entry, key: str | None = None, abstracts: Abstracts | None = None
     ) -> None:
         self.entry = entry
         self.key = fold(entry.title) if key is None else key
@@ -122,8 +170,8 @@ class Features:
         self.digit_words: tuple[str, ...] | None = None
         self.compact: str | None = None
         self._name_words: int | None = None
-        self.sketches = sketches
-        """Sketches by abstract text, shared by the entries of one run (variants share texts)."""
+        self.abstracts = Abstracts() if abstracts is None else abstracts
+        """Shared by the entries of one run."""
         self._sketch: tuple[int, int] | None = None
 
     @property
@@ -136,14 +184,7 @@ class Features:
     @property
     def sketch(self) -> tuple[int, int]:
         if self._sketch is None:
-            text = self.entry.abstract
-            if self.sketches is None:
-                self._sketch = abstract_sketch(text)
-            else:
-                found = self.sketches.get(text)
-                if found is None:
-                    found = self.sketches[text] = abstract_sketch(text)
-                self._sketch = found
+            self._sketch = self.abstracts.sketch(self.entry.abstract)
         return self._sketch
 
     def typo_parts(self) -> tuple[tuple[str, ...], str]:
@@ -161,11 +202,10 @@ def judge(x: Features, y: Features, title: float, config: DedupeConfig) -> Verdi
     Titles decide alone only when they differ by a typo; otherwise the abstracts decide, and
     titles alone can at most propose the pair for review.
     """
-    # typo_only(0) implies typo_only(1); the edit distance is only paid for alike titles
-    if title >= config.sure_title and x.markers == y.markers and typo_only(x, y, config, 0):
+    if _typo_merge(x, y, title, config):
         return "merge", None, f"titles differ by a typo ({title:.0f}% alike)"
     # Below `merge_title`, or under other names, abstracts in conflict make the pair nothing:
-    # then a conflict the sketches prove needs no exact score.
+    # then a conflict the sketches prove needs no exact score (see `pairs.dismissed`).
     abstract = _abstract_score(x, y, config, title < config.merge_title or other_names(x, y))
     if abstract == -1.0:
         return None  # a sure conflict, and nothing to propose
@@ -202,6 +242,12 @@ def judge(x: Features, y: Features, title: float, config: DedupeConfig) -> Verdi
     return None
 
 
+def _typo_merge(x: Features, y: Features, title: float, config: DedupeConfig) -> bool:
+    """The titles alone make the pair a merge: alike, same numbers, a typo apart."""
+    # typo_only(0) implies typo_only(1); the edit distance is only paid for alike titles
+    return title >= config.sure_title and x.markers == y.markers and typo_only(x, y, config, 0)
+
+
 def other_names(x: Features, y: Features) -> bool:
     """True when both titles open with a name before a colon and the names share no word.
 
@@ -216,8 +262,7 @@ def other_names(x: Features, y: Features) -> bool:
 
 
 def conflict_proved(x: Features, y: Features, config: DedupeConfig) -> bool:
-    """True when the sketches alone prove the abstracts conflict: below `merge_title`, such a
-    pair is nothing, so blocking drops it before it is stored, sorted and judged."""
+    """True when the sketches alone prove the abstracts conflict."""
     (size_x, bits_x), (size_y, bits_y) = x.sketch, y.sketch
     if min(size_x, size_y) < config.min_abstract_words - 2 or x.entry.abstract == y.entry.abstract:
         return False
@@ -236,8 +281,11 @@ def _abstract_score(x: Features, y: Features, config: DedupeConfig, may_skip: bo
         return None
     if x.entry.abstract == y.entry.abstract:
         return 100.0
+    texts = x.abstracts
     return abstract_similarity(
-        _shingles_of(x.entry.abstract), _shingles_of(y.entry.abstract), config.min_abstract_words
+        texts.shingles(x.entry.abstract),
+        texts.shingles(y.entry.abstract),
+        config.min_abstract_words,
     )
 
 
@@ -287,7 +335,8 @@ def score_pair(a: Entry, b: Entry, config: DedupeConfig | None = None) -> PairSc
     config = config or DedupeConfig()
     if a.id == b.id:
         return None
-    x, y = Features(a), Features(b)
+    texts = Abstracts()
+    x, y = Features(a, abstracts=texts), Features(b, abstracts=texts)
     title = title_similarity(x.key, y.key)
     verdict = judge(x, y, title, config)
     return None if verdict is None else pair_score(x, y, title, verdict)

@@ -1,0 +1,278 @@
+"""The pairs of blocked entries in bulk: scored per block on both cores, kept as int64 codes.
+
+A million-record library holds millions of title pairs in its blocks. Scored and filtered one
+at a time in Python they took most of a dedupe run; here each block's titles are scored at
+once (rapidfuzz `cdist`), and the pairs found are packed codes, sorted, made distinct and
+filtered as numpy arrays. Only the pairs left are judged one at a time, in `clustering`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Hashable, Iterable, Iterator, Sequence
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from papertriage.dedupe.models import DedupeConfig
+from papertriage.dedupe.scoring import SKETCH_BITS, Features
+
+Codes = npt.NDArray[np.int64]
+
+_ROWS = 256
+"""Titles of a block scored against the earlier ones at a time: a big block (3,000 titles) then
+needs a few MB, and only the half of its matrix below the diagonal is scored."""
+_THREADED = 50_000
+"""Scores in one `cdist` call from which both cores are worth starting."""
+_COMPACT_AT = 8_000_000
+"""Codes collected before duplicates (a pair found in several blocks) are dropped."""
+_FILTER_ROWS = 1 << 18
+"""Pairs filtered at a time: each row gathers two 256-byte sketches."""
+
+
+class PairCodes:
+    """How a pair and its title score pack into one int64, and back.
+
+    A code sorts by title score (highest first), then by the two entry indexes: the order in
+    which clustering takes the pairs. Millions of pairs then cost 8 bytes each.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.bits = max(1, (size - 1).bit_length())
+        if 2 * self.bits + 10 > 63:
+            raise ValueError(f"too many titles to pair ({size:,})")
+        self.mask = (1 << self.bits) - 1
+
+    def pack(self, i: npt.NDArray[np.int64], j: npt.NDArray[np.int64], scores: np.ndarray) -> Codes:
+        """Codes of the pairs (i[n], j[n]) with title scores `scores[n]` (0-100)."""
+        low, high = np.minimum(i, j), np.maximum(i, j)
+        return ((1000 - tenths(scores)) << (2 * self.bits)) | (low << self.bits) | high
+
+    def ends(self, codes: Codes) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The two entry indexes of each code, lower first."""
+        return (codes >> self.bits) & self.mask, codes & self.mask
+
+    def titles(self, codes: Codes) -> npt.NDArray[np.float64]:
+        """The title score of each code, as `round(score, 1)`."""
+        return (1000 - (codes >> (2 * self.bits))).astype(np.float64) / 10
+
+    def decoded(self, codes: Codes) -> Iterator[tuple[int, int, float]]:
+        """(i, j, title score) of each code, in the order given."""
+        bits, mask = self.bits, self.mask
+        for code in codes.tolist():
+            yield (code >> bits) & mask, code & mask, (1000 - (code >> 2 * bits)) / 10
+
+
+def tenths(scores: np.ndarray) -> npt.NDArray[np.int64]:
+    """`round(round(score, 1) * 10)` of each score, as Python rounds them.
+
+    numpy rounds `score * 10`, which may land on the other side of a half; the few scores that
+    close to a half are rounded again by Python.
+    """
+    scaled = np.asarray(scores, dtype=np.float64) * 10
+    result = np.rint(scaled).astype(np.int64)
+    near = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
+    for at in near.tolist():
+        result[at] = round(round(float(scores[at]), 1) * 10)
+    return result
+
+
+def _ids(values: Iterable[Hashable]) -> npt.NDArray[np.int64]:
+    """A small int per value, equal ints for equal values."""
+    seen: dict[Hashable, int] = {}
+    return np.fromiter((seen.setdefault(value, len(seen)) for value in values), dtype=np.int64)
+
+
+class EntryTable:
+    """What the bulk filter reads of every entry, one array row each.
+
+    Names are kept as a 64-bit map of their words' hashes: maps that share no bit prove that the
+    names share no word; maps that do share one prove nothing, and the pair is kept.
+    """
+
+    def __init__(self, features: Sequence[Features]) -> None:
+        count = len(features)
+        self.markers = _ids(feature.markers for feature in features)
+        parts = [feature.typo_parts() for feature in features]
+        self.digits = _ids(digits for digits, _ in parts)
+        self.compact = [compact for _, compact in parts]
+        self.lengths = np.fromiter(map(len, self.compact), dtype=np.int64, count=count)
+        self.abstracts = _ids(feature.entry.abstract for feature in features)
+        sketches = [feature.sketch for feature in features]
+        self.sizes = np.fromiter((size for size, _ in sketches), dtype=np.int64, count=count)
+        width = (SKETCH_BITS + 1) // 8
+        self.sketches = np.frombuffer(
+            b"".join(bits.to_bytes(width, "little") for _, bits in sketches), dtype="<u8"
+        ).reshape(count, width // 8)
+        self.names = np.fromiter(
+            (feature.name_words for feature in features), dtype=np.int64, count=count
+        )
+        self.name_maps = np.fromiter(
+            (_word_map(feature) for feature in features), dtype=np.uint64, count=count
+        )
+
+
+def _word_map(feature: Features) -> int:
+    """A 64-bit map of the hashes of the words of a title's name (0 without a name)."""
+    found = 0
+    if feature.name_words:
+        for word in feature.key.split(maxsplit=feature.name_words)[: feature.name_words]:
+            found |= 1 << (hash(word) & 63)
+    return found
+
+
+def block_codes(
+    blocks: Iterable[Sequence[int]],
+    keys: Sequence[str],
+    codes: PairCodes,
+    config: DedupeConfig,
+    markers: npt.NDArray[np.int64] | None = None,
+) -> Codes:
+    """The distinct pairs inside blocks whose titles score at least `candidate_title`, sorted.
+
+    With `markers` (`EntryTable.markers`), an entry at least `absorb_title` close to an earlier
+    one of its block with the same numbers is compared through it only: paired with its
+    absorbers alone and not offered to later entries. In a block of a hundred variants of one
+    title, each is compared with the few distinct ones instead of all, and only those meet the
+    variants of a look-alike paper: big groups and their neighbours stay linear.
+    """
+    found = _Collected()
+    for block in blocks:
+        members = np.asarray(block, dtype=np.int64)
+        texts = [keys[index] for index in block]
+        chosen = np.ones(len(texts), dtype=bool)
+        numbers = None if markers is None else markers[members]
+        for start in range(0, len(texts), _ROWS):
+            stop = min(len(texts), start + _ROWS)
+            scores = _cdist(texts[start:stop], texts[:stop], config.candidate_title)
+            earlier = np.tri(stop - start, stop, start - 1, dtype=bool)  # column < row's entry
+            keep = (scores > 0) & earlier
+            if numbers is not None:
+                alike = (scores >= config.absorb_title) & earlier
+                alike &= numbers[start:stop, None] == numbers[None, :stop]
+                for row in np.flatnonzero(alike.any(axis=1)).tolist():
+                    if (alike[row] & chosen[:stop]).any():
+                        chosen[start + row] = False
+                keep &= chosen[None, :stop] & (chosen[start:stop, None] | alike)
+            rows, columns = np.nonzero(keep)
+            found.add(codes.pack(members[start + rows], members[columns], scores[rows, columns]))
+    return found.distinct()
+
+
+def new_codes(
+    blocks: Iterable[Sequence[int]],
+    keys: Sequence[str],
+    new: Collection[int],
+    codes: PairCodes,
+    config: DedupeConfig,
+) -> Codes:
+    """The distinct pairs with at least one `new` entry inside blocks (incremental dedupe)."""
+    found = _Collected()
+    for block in blocks:
+        members = np.asarray(block, dtype=np.int64)
+        rows = np.fromiter((at for at, index in enumerate(block) if index in new), dtype=np.int64)
+        texts = [keys[index] for index in block]
+        scores = _cdist([texts[at] for at in rows.tolist()], texts, config.candidate_title)
+        scores[np.arange(len(rows)), rows] = 0  # not with itself
+        hit_rows, columns = np.nonzero(scores)
+        found.add(codes.pack(members[rows[hit_rows]], members[columns], scores[hit_rows, columns]))
+    return found.distinct()
+
+
+def _cdist(queries: list[str], choices: list[str], cutoff: float) -> npt.NDArray[np.float64]:
+    """`fuzz.ratio` of every query with every choice, 0 below `cutoff` (which is above 0)."""
+    workers = -1 if len(queries) * len(choices) >= _THREADED else 1
+    return process.cdist(
+        queries, choices, scorer=fuzz.ratio, score_cutoff=cutoff, dtype=np.float64, workers=workers
+    )
+
+
+class _Collected:
+    """Codes gathered block by block; a pair found in several blocks is kept once."""
+
+    def __init__(self) -> None:
+        self.parts: list[Codes] = []
+        self.size = 0
+
+    def add(self, part: Codes) -> None:
+        self.parts.append(part)
+        self.size += len(part)
+        if self.size >= _COMPACT_AT:
+            self.parts = [self.distinct()]
+            self.size = len(self.parts[0])
+
+    def distinct(self) -> Codes:
+        """The codes so far, sorted, each once (sorted and compared: `np.unique` hashes, and
+        was several times slower on millions of codes)."""
+        if not self.parts:
+            return np.empty(0, dtype=np.int64)
+        codes = np.concatenate(self.parts)
+        codes.sort()
+        keep = np.empty(len(codes), dtype=bool)
+        keep[:1] = True
+        np.not_equal(codes[1:], codes[:-1], out=keep[1:])
+        return codes[keep]
+
+
+def dismissed(
+    pairs: Codes, codes: PairCodes, table: EntryTable, config: DedupeConfig
+) -> npt.NDArray[np.bool_]:
+    """Which pairs `judge` surely says nothing of, as the sketches alone prove.
+
+    Those are the pairs whose abstracts conflict, titles below `merge_title` or under names
+    with no word in common, and no typo-only difference: between look-alike papers seen many
+    times (`FooNet: X`, `BarLM: X`, with other abstracts) most pairs. Conservative: a pair it
+    cannot settle from the arrays is kept, and judged.
+    """
+    out = np.zeros(len(pairs), dtype=bool)
+    for start in range(0, len(pairs), _FILTER_ROWS):
+        part = pairs[start : start + _FILTER_ROWS]
+        low, high = codes.ends(part)
+        title = codes.titles(part)
+        other_names = (table.names[low] > 0) & (table.names[high] > 0)
+        other_names &= (table.name_maps[low] & table.name_maps[high]) == 0
+        may_drop = (title < config.merge_title) | other_names
+        drop = may_drop & _conflict(low, high, table, config)
+        typo = drop & (title >= config.sure_title) & (table.markers[low] == table.markers[high])
+        typo &= table.digits[low] == table.digits[high]
+        at = np.flatnonzero(typo)
+        if len(at):
+            drop[at[_typo_only(low[at], high[at], table, config)]] = False
+        out[start : start + len(part)] = drop
+    return out
+
+
+def _conflict(
+    low: npt.NDArray[np.int64], high: npt.NDArray[np.int64], table: EntryTable, config: DedupeConfig
+) -> npt.NDArray[np.bool_]:
+    """`conflict_proved` of each pair, from the sketch arrays."""
+    size_low, size_high = table.sizes[low], table.sizes[high]
+    low_smaller = size_low <= size_high
+    small = np.where(low_smaller, low, high)
+    large = np.where(low_smaller, high, low)
+    size = np.minimum(size_low, size_high)
+    missing = np.bitwise_count(table.sketches[small] & ~table.sketches[large]).sum(axis=1)
+    share = 100.0 * (size - missing) / np.maximum(size, 1)
+    proved: npt.NDArray[np.bool_] = tenths(share) / 10 < config.abstract_conflict
+    proved &= size >= config.min_abstract_words - 2  # as `conflict_proved` rounds and checks
+    proved &= table.abstracts[low] != table.abstracts[high]
+    return proved
+
+
+def _typo_only(
+    low: npt.NDArray[np.int64], high: npt.NDArray[np.int64], table: EntryTable, config: DedupeConfig
+) -> npt.NDArray[np.bool_]:
+    """`typo_only(x, y, config, 0)` of pairs whose digit words already match."""
+    compact = table.compact
+    distance = process.cpdist(
+        [compact[at] for at in low.tolist()],
+        [compact[at] for at in high.tolist()],
+        scorer=OSA.distance,
+        score_cutoff=config.max_typos,
+        workers=-1,
+    )
+    shorter = np.minimum(table.lengths[low], table.lengths[high])
+    allowed = np.minimum(config.max_typos, shorter // 30)
+    alike: npt.NDArray[np.bool_] = np.asarray(distance) <= allowed
+    return alike

@@ -1,0 +1,147 @@
+"""The bulk pair finder: the same pairs as scoring them one at a time, and a sound filter."""
+
+from __future__ import annotations
+
+import json
+import random
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+from rapidfuzz import fuzz
+
+from papertriage.dedupe import DedupeConfig, Entry
+from papertriage.dedupe.blocking import blocks, title_keys
+from papertriage.dedupe.pairs import (
+    EntryTable,
+    PairCodes,
+    block_codes,
+    dismissed,
+    new_codes,
+    tenths,
+)
+from papertriage.dedupe.scoring import Features, judge
+from papertriage.normalize import fold, paper_id
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "papers.jsonl"
+
+
+@cache
+def papers() -> list[dict[str, Any]]:
+    with CORPUS.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines][:250]
+
+
+def entry(title: str, abstract: str) -> Entry:
+    return Entry(id=paper_id(fold(title)), title=title, abstract=abstract)
+
+
+def look_alikes() -> list[Entry]:
+    """Real papers, typo'd copies of some, and namesakes: another name before the same title,
+    another paper's abstract (the pairs the filter is for), one of them a typo of the name."""
+    rng = random.Random(7)
+    real = papers()
+    made = {}
+    for n, paper in enumerate(real):
+        made[paper["title"]] = entry(paper["title"], paper["abstract"])
+        if n % 5 == 0:
+            typo = paper["title"].replace("e", "a", 1)
+            made[typo] = entry(typo, paper["abstract"])
+        if n % 3 == 0:
+            for name in ("Kalo", "MiraNet", "Tezu-R1"):
+                other = real[rng.randrange(len(real))]["abstract"]
+                title = f"{name}: {paper['title']}"
+                made[title] = entry(title, other)
+    made["Kala: " + real[0]["title"]] = entry("Kala: " + real[0]["title"], real[1]["abstract"])
+    return list(made.values())
+
+
+def plain_pairs(
+    block: list[int], keys: list[str], markers: list[int], config: DedupeConfig, absorb: bool
+) -> set[tuple[int, int, float]]:
+    """`block_codes` one pair at a time: what it replaced, as the reference."""
+    chosen: list[int] = []
+    pairs = set()
+    for j in block:
+        scores = {k: fuzz.ratio(keys[j], keys[k]) for k in chosen}
+        found = [k for k, score in scores.items() if score >= config.candidate_title]
+        absorbers = [
+            k for k in found if scores[k] >= config.absorb_title and markers[k] == markers[j]
+        ]
+        if absorb and absorbers:
+            found = absorbers
+        pairs.update((min(j, k), max(j, k), round(scores[k], 1)) for k in found)
+        if not (absorb and absorbers):
+            chosen.append(j)
+    return pairs
+
+
+def test_block_codes_find_the_pairs_of_a_plain_loop() -> None:
+    entries = look_alikes()
+    config = DedupeConfig()
+    keys = title_keys(entries)
+    table = EntryTable([Features(e, k) for e, k in zip(entries, keys, strict=True)])
+    markers = table.markers.tolist()
+    groups = blocks(keys, [e.title for e in entries], [e.abstract for e in entries], config)
+    groups.append(tuple(range(len(entries))))  # more titles than one scoring round takes
+    assert len(entries) > 300
+    codes = PairCodes(len(entries))
+    counts = []
+    for absorb in (False, True):
+        found = block_codes(groups, keys, codes, config, table.markers if absorb else None)
+        expected: set[tuple[int, int, float]] = set()
+        for block in groups:
+            expected |= plain_pairs(list(block), keys, markers, config, absorb)
+        assert list(codes.decoded(found)) == sorted(expected, key=lambda p: (-p[2], p[0], p[1]))
+        counts.append(len(found))
+    assert counts[1] < counts[0]  # typo'd copies were compared through their original
+
+
+def test_dismissed_pairs_are_pairs_judge_drops() -> None:
+    entries = look_alikes()
+    config = DedupeConfig()
+    keys = title_keys(entries)
+    features = [Features(e, k) for e, k in zip(entries, keys, strict=True)]
+    codes = PairCodes(len(entries))
+    found = block_codes([tuple(range(len(entries)))], keys, codes, config)
+    dropped = dismissed(found, codes, EntryTable(features), config)
+    assert dropped.sum() > len(found) // 3  # namesakes: most pairs
+    for (i, j, title), drop in zip(codes.decoded(found), dropped.tolist(), strict=True):
+        if drop:
+            assert judge(features[i], features[j], title, config) is None, (keys[i], keys[j])
+    # `Kala:` / `Kalo:` differ by a typo: a merge whatever the abstracts say, so it is kept.
+    kala = next(n for n, e in enumerate(entries) if e.title.startswith("Kala: "))
+    kalo = keys.index(fold("Kalo: " + entries[kala].title.removeprefix("Kala: ")))
+    kept = {
+        (i, j) for (i, j, _), drop in zip(codes.decoded(found), dropped, strict=True) if not drop
+    }
+    assert (min(kala, kalo), max(kala, kalo)) in kept
+
+
+def test_new_codes_pair_each_new_entry_with_the_others_of_its_blocks() -> None:
+    entries = look_alikes()
+    config = DedupeConfig()
+    keys = title_keys(entries)
+    new = set(range(0, len(entries), 11))
+    groups = blocks(keys, [e.title for e in entries], [e.abstract for e in entries], config, new)
+    codes = PairCodes(len(entries))
+    found = list(codes.decoded(new_codes(groups, keys, new, codes, config)))
+    expected = {
+        (min(i, j), max(i, j), round(fuzz.ratio(keys[i], keys[j]), 1))
+        for block in groups
+        for i in block
+        if i in new
+        for j in block
+        if j != i and fuzz.ratio(keys[i], keys[j]) >= config.candidate_title
+    }
+    assert found and set(found) == expected and len(found) == len(expected)
+
+
+@given(st.floats(min_value=0, max_value=100), st.integers(1, 400), st.integers(0, 400))
+def test_tenths_round_as_python_does(score: float, total: int, distance: int) -> None:
+    ratio = 100 * (1 - min(distance, total) / total)  # how rapidfuzz makes a ratio
+    values = np.array([score, ratio, round(score, 2), 12.25, 93.75, 0.05])
+    assert tenths(values).tolist() == [round(round(float(v), 1) * 10) for v in values]
