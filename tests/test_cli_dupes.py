@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import papertriage.merging as merging
+from papertriage.store import Store
 
 from .conftest import DUMPS, FIXTURES, Cli
 
@@ -200,3 +201,56 @@ def test_a_first_ingest_dedupes_everything_at_once_and_later_ones_only_the_new(
     assert asked[0] is None  # every title new: the full run
     assert asked[1] is not None and asked[1] > 0  # only the second dump's new titles
     assert len(json.loads(cli("dupes", "--format", "json").stdout)) > 0
+
+
+def test_new_titles_of_two_papers_already_merged_join_that_one_paper(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Each new title clusters with a different member of a merged paper: one paper results,
+    under the oldest id, with each moved title logged once."""
+    with (FIXTURES.parent.parent / "shared" / "corpus" / "papers.jsonl").open() as lines:
+        x, y = (json.loads(next(lines)) for _ in range(2))
+
+    def typo(title: str) -> str:
+        at = next(n for n in range(10, len(title)) if title[n : n + 2].isalpha())
+        return title[:at] + title[at + 1] + title[at] + title[at + 2 :]
+
+    def dump(name: str, date: str, papers: list[tuple[str, str]]) -> str:
+        body = "\n\n".join(f"{title}\n\n{abstract}" for title, abstract in papers)
+        (tmp_path / name).write_text(f"{date}\n\n{body}\n", encoding="utf-8")
+        return str(tmp_path / name)
+
+    cli("ingest", dump("a-2025.txt", "Sep 1", [(x["title"], x["abstract"])]))
+    cli("ingest", dump("b-2025.txt", "Sep 2", [(y["title"], y["abstract"])]))
+    first, second = (p["id"] for p in sorted(listed(cli), key=lambda p: str(p["first_seen"])))
+    assert cli("merge", str(second), str(first)).exit_code == 0
+    new = [(typo(x["title"]), x["abstract"]), (typo(y["title"]), y["abstract"])]
+    assert cli("ingest", dump("c-2025.txt", "Sep 3", new)).exit_code == 0
+    [paper] = listed(cli)
+    assert paper["id"] == first and paper["seen"] == 4
+    [group] = dupes(cli)
+    logged = [m["variant"] for m in group["merges"]]  # type: ignore[attr-defined]
+    assert len(logged) == len(set(logged)) == 3
+    assert cli("check").exit_code == 0
+
+
+def test_merge_groups_sharing_a_paper_fold_into_the_oldest_of_all(
+    cli: Cli, tmp_path: Path, library: Path
+) -> None:
+    """[a, b] and [b, c] with c oldest: all three end in c, however the groups are ordered."""
+    names = {"c": "Sep 1", "b": "Sep 2", "a": "Sep 3"}
+    for name, date in names.items():
+        title = f"Paper {name} on a topic"
+        text = f"{date}\n\n{title}\n\nAn abstract about {name}, long enough to stand alone.\n"
+        (tmp_path / f"{name}-2025.txt").write_text(text, encoding="utf-8")
+        assert cli("ingest", str(tmp_path / f"{name}-2025.txt")).exit_code == 0
+    ids = {str(p["title"]).split()[1]: str(p["id"]) for p in listed(cli)}
+    with Store(library) as store, store.atomic():
+        moved, targets = merging._merge_groups(
+            store, [[ids["a"], ids["b"]], [ids["b"], ids["c"]]], {}, "auto"
+        )
+        store.refresh_papers(targets)
+    assert (moved, targets) == (2, {ids["c"]})
+    [paper] = listed(cli)
+    assert paper["id"] == ids["c"] and paper["seen"] == 3
+    assert cli("check").exit_code == 0

@@ -60,17 +60,14 @@ def dedupe_library(
             distinct=store.distinct_pairs(),
             new_ids=None if everything else pending,
         )
-        merged = 0
-        targets: set[str] = set()
+        evidence: dict[str, PairScore] = {}
         for cluster in result.clusters:
-            evidence: dict[str, PairScore] = {}
             for pair in cluster.pairs:
                 evidence.setdefault(pair.a, pair)
                 evidence.setdefault(pair.b, pair)
-            moved, target = _merge_variants(store, cluster.ids, evidence, "auto")
-            if target is not None:
-                merged += moved
-                targets.add(target)
+        merged, targets = _merge_groups(
+            store, [cluster.ids for cluster in result.clusters], evidence, "auto"
+        )
         # One recount for all merged papers: per cluster, it was most of the time at 1M records.
         store.refresh_papers(targets)
         store.add_candidates(
@@ -85,33 +82,59 @@ def dedupe_library(
     )
 
 
-def _merge_variants(
+def _merge_groups(
     store: Store,
-    variant_ids: Sequence[str],
+    groups: Sequence[Sequence[str]],
     evidence: Mapping[str, PairScore],
     origin: Literal["auto", "user"],
-) -> tuple[int, str | None]:
-    """Fold the papers of these variants into the oldest of them, logging each moved variant
-    with its evidence. Returns how many variants moved and the paper they moved into (None if
-    they were one paper already), whose summary the caller refreshes."""
-    distinct_papers = set(store.variant_paper_map(variant_ids).values())
-    if len(distinct_papers) < 2:
-        return 0, None
-    target = store.oldest_paper(distinct_papers)
-    moved_count = 0
-    for source in sorted(distinct_papers - {target}):
-        for variant in store.move_paper(source, target):
+) -> tuple[int, set[str]]:
+    """Fold the papers of each group of variants into the oldest of them, logging each moved
+    variant with its evidence (by variant id). Groups that share a paper become one.
+
+    Returns how many variants moved and the papers they moved into, whose summaries the
+    caller refreshes. All groups move in a few statements: a first dedupe of a million-record
+    library merges tens of thousands.
+    """
+    paper_of = store.variant_paper_map(variant for group in groups for variant in group)
+    parent: dict[str, str] = {}
+
+    def root(paper: str) -> str:
+        while (up := parent.setdefault(paper, paper)) != paper:
+            parent[paper] = parent.setdefault(up, up)
+            paper = up
+        return paper
+
+    for group in groups:
+        papers = [paper_of[variant] for variant in group if variant in paper_of]
+        for paper in papers[1:]:
+            parent[root(paper)] = root(papers[0])
+    together: dict[str, list[str]] = {}
+    for paper in parent:
+        together.setdefault(root(paper), []).append(paper)
+    ages = store.paper_ages(parent)
+    moves = []
+    for papers in together.values():
+        known = [paper for paper in papers if paper in ages]
+        if len(known) > 1:
+            target = min(known, key=ages.__getitem__)
+            moves += [(source, target) for source in sorted(known) if source != target]
+    target_of = dict(moves)
+    logs = []
+    for source, variants in store.move_papers(moves).items():
+        for variant in variants:
             pair = evidence.get(variant)
-            store.log_merge(
-                target,
-                variant,
-                origin,
-                pair.title_score if pair else None,
-                pair.abstract_score if pair else None,
-                pair.reason if pair else "merged with its paper",
+            logs.append(
+                (
+                    target_of[source],
+                    variant,
+                    origin,
+                    pair.title_score if pair else None,
+                    pair.abstract_score if pair else None,
+                    pair.reason if pair else "merged with its paper",
+                )
             )
-            moved_count += 1
-    return moved_count, target
+    store.log_merges(logs)
+    return len(logs), set(target_of.values())
 
 
 def merge_papers(store: Store, ids: Sequence[str], config: DedupeConfig | None = None) -> str:
@@ -143,7 +166,7 @@ def merge_papers(store: Store, ids: Sequence[str], config: DedupeConfig | None =
                 )
             store.decide_pair(target, paper, same=True)
         variants = [v for paper in papers for v in store.paper_variants(paper)]
-        _merge_variants(store, variants, evidence, "user")
+        _merge_groups(store, [variants], evidence, "user")
         store.refresh_papers([target])
     store.sync_search_index()
     return target

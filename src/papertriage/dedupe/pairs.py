@@ -8,7 +8,9 @@ filtered as numpy arrays. Only the pairs left are judged one at a time, in `clus
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Hashable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import numpy.typing as npt
@@ -23,8 +25,6 @@ Codes = npt.NDArray[np.int64]
 _ROWS = 256
 """Titles of a block scored against the earlier ones at a time: a big block (3,000 titles) then
 needs a few MB, and only the half of its matrix below the diagonal is scored."""
-_THREADED = 50_000
-"""Scores in one `cdist` call from which both cores are worth starting."""
 _COMPACT_AT = 8_000_000
 """Codes collected before duplicates (a pair found in several blocks) are dropped."""
 _FILTER_ROWS = 1 << 18
@@ -137,12 +137,13 @@ def block_codes(
     title, each is compared with the few distinct ones instead of all, and only those meet the
     variants of a look-alike paper: big groups and their neighbours stay linear.
     """
-    found = _Collected()
-    for block in blocks:
+
+    def pairs_of(block: Sequence[int]) -> Codes:
         members = np.asarray(block, dtype=np.int64)
         texts = [keys[index] for index in block]
         chosen = np.ones(len(texts), dtype=bool)
         numbers = None if markers is None else markers[members]
+        parts = []
         for start in range(0, len(texts), _ROWS):
             stop = min(len(texts), start + _ROWS)
             scores = _cdist(texts[start:stop], texts[:stop], config.candidate_title)
@@ -156,8 +157,22 @@ def block_codes(
                         chosen[start + row] = False
                 keep &= chosen[None, :stop] & (chosen[start:stop, None] | alike)
             rows, columns = np.nonzero(keep)
-            found.add(codes.pack(members[start + rows], members[columns], scores[rows, columns]))
+            parts.append(codes.pack(members[start + rows], members[columns], scores[rows, columns]))
+        return np.concatenate(parts)
+
+    found = _Collected()
+    # Blocks are independent, and `cdist` and numpy let go of the GIL: one thread per core.
+    with ThreadPoolExecutor(_cores()) as pool:
+        for part in pool.map(pairs_of, blocks):
+            found.add(part)
     return found.distinct()
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def new_codes(
@@ -182,9 +197,8 @@ def new_codes(
 
 def _cdist(queries: list[str], choices: list[str], cutoff: float) -> npt.NDArray[np.float64]:
     """`fuzz.ratio` of every query with every choice, 0 below `cutoff` (which is above 0)."""
-    workers = -1 if len(queries) * len(choices) >= _THREADED else 1
     return process.cdist(
-        queries, choices, scorer=fuzz.ratio, score_cutoff=cutoff, dtype=np.float64, workers=workers
+        queries, choices, scorer=fuzz.ratio, score_cutoff=cutoff, dtype=np.float64, workers=1
     )
 
 

@@ -101,7 +101,9 @@ def abstract_similarity(a: Shingles, b: Shingles, min_words: int) -> float | Non
     small, large = (a, b) if len(a) <= len(b) else (b, a)
     if len(small) < min_words - 2:
         return None
-    shared = len(np.intersect1d(small, large, assume_unique=True))
+    found = np.searchsorted(large, small)  # both sorted: where each triple would be
+    found[found == len(large)] = 0  # past the end: surely not there
+    shared = int(np.count_nonzero(large[found] == small))
     return round(100.0 * shared / len(small), 1)
 
 

@@ -77,38 +77,59 @@ class DupeQueries(StoreBase):
 
     def oldest_paper(self, paper_ids: Iterable[str]) -> str:
         """The paper first seen earliest (ties: created first, then id): it keeps its id."""
-        row = self.conn.execute(
-            "SELECT id FROM papers WHERE id IN (SELECT value FROM json_each(?))"
-            " ORDER BY first_seen IS NULL, first_seen, created_at, id LIMIT 1",
-            (json.dumps(list(paper_ids)),),
-        ).fetchone()
-        if row is None:
+        ages = self.paper_ages(paper_ids)
+        if not ages:
             raise NotFoundError("none of these papers is in the library")
-        return str(row[0])
+        return min(ages, key=ages.__getitem__)
 
-    def move_paper(self, source: str, target: str) -> list[str]:
-        """Fold paper `source` into `target`; return the variants that moved.
+    def paper_ages(self, paper_ids: Iterable[str]) -> dict[str, tuple[bool, str, str, str]]:
+        """A key per paper that sorts the oldest first: first seen (unknown last), created,
+        id. The paper a merge keeps is the oldest."""
+        rows = self.conn.execute(
+            "SELECT id, first_seen, created_at FROM papers"
+            " WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(paper_ids)),),
+        )
+        return {row[0]: (row[1] is None, row[1] or "", row[2], row[0]) for row in rows}
 
-        The user's tag decisions, status and note on `source` carry over where `target` has
-        none; they are also kept under `source`, so a later split gives them back.
+    def move_papers(self, moves: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+        """Fold each paper `source` into its `target`, all at once; return the variants that
+        moved, by source.
+
+        The user's tag decisions, status and note on a source carry over where its target has
+        none (from the sources in id order); they are also kept under the source, so a later
+        split gives them back. A few statements for any number of moves: a first dedupe of a
+        big library moves tens of thousands of papers.
         """
-        moved = [
-            row[0]
-            for row in self.conn.execute("SELECT id FROM variants WHERE paper_id = ?", (source,))
-        ]
-        self.conn.execute("UPDATE variants SET paper_id = ? WHERE paper_id = ?", (target, source))
-        self.conn.execute("UPDATE sightings SET paper_id = ? WHERE paper_id = ?", (target, source))
-        self.conn.execute(
+        conn = self.conn
+        conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS moving (source TEXT PRIMARY KEY, target TEXT)"
+        )
+        conn.execute("DELETE FROM temp.moving")
+        conn.executemany("INSERT INTO temp.moving VALUES (?, ?)", moves)
+        moved: dict[str, list[str]] = {}
+        for variant, source in conn.execute(
+            "SELECT v.id, v.paper_id FROM temp.moving m JOIN variants v ON v.paper_id = m.source"
+            " ORDER BY m.source, v.rowid"
+        ):
+            moved.setdefault(source, []).append(variant)
+        for table in ("variants", "sightings"):
+            conn.execute(
+                f"UPDATE {table} SET paper_id = (SELECT target FROM temp.moving"
+                f" WHERE source = {table}.paper_id)"
+                " WHERE paper_id IN (SELECT source FROM temp.moving)"
+            )
+        conn.execute(
             "INSERT OR IGNORE INTO tag_decisions (paper_id, tag, assigned, decided_at)"
-            " SELECT ?, tag, assigned, decided_at FROM tag_decisions WHERE paper_id = ?",
-            (target, source),
+            " SELECT m.target, t.tag, t.assigned, t.decided_at FROM temp.moving m"
+            " JOIN tag_decisions t ON t.paper_id = m.source ORDER BY m.source"
         )
-        self.conn.execute(
+        conn.execute(
             "INSERT OR IGNORE INTO paper_status (paper_id, status, note, changed_at)"
-            " SELECT ?, status, note, changed_at FROM paper_status WHERE paper_id = ?",
-            (target, source),
+            " SELECT m.target, s.status, s.note, s.changed_at FROM temp.moving m"
+            " JOIN paper_status s ON s.paper_id = m.source ORDER BY m.source"
         )
-        self.conn.execute("DELETE FROM papers WHERE id = ?", (source,))
+        conn.execute("DELETE FROM papers WHERE id IN (SELECT source FROM temp.moving)")
         return moved
 
     def detach_variant(self, variant_id: str) -> str:
@@ -133,19 +154,16 @@ class DupeQueries(StoreBase):
         )
         return str(old)
 
-    def log_merge(
+    def log_merges(
         self,
-        paper_id: str,
-        variant_id: str,
-        origin: Literal["auto", "user"],
-        title_score: float | None,
-        abstract_score: float | None,
-        reason: str,
+        rows: Iterable[tuple[str, str, Literal["auto", "user"], float | None, float | None, str]],
     ) -> None:
-        self.conn.execute(
+        """Log merges: (paper, variant moved into it, origin, title and abstract score, reason)."""
+        merged_at = now_iso()
+        self.conn.executemany(
             "INSERT INTO merges (paper_id, variant_id, origin, title_score, abstract_score,"
             " reason, merged_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (paper_id, variant_id, origin, title_score, abstract_score, reason, now_iso()),
+            ((*row, merged_at) for row in rows),
         )
 
     def merge_log(self, paper_id: str) -> list[sqlite3.Row]:
