@@ -78,18 +78,19 @@ def blocks(
         openings.append(by_text[abstract])
     del by_text
 
+    # Usable words by rarity (ties by the word), so that each entry sorts small ints.
+    by_rarity = sorted(
+        (w for w, n in frequency.items() if 1 < n <= limit), key=lambda w: (frequency[w], w)
+    )
+    rank = {word: at for at, word in enumerate(by_rarity)}
+    most = config.block_words
+
     def chosen(index: int) -> set[str]:
         ws = keys[index].split()
-        usable = sorted(
-            {w for w in ws if 1 < frequency[w] <= limit}, key=lambda w: (frequency[w], w)
-        )
-        picked = set(usable[: config.block_words])
+        picked = {by_rarity[at] for at in sorted({rank[w] for w in ws if w in rank})[:most]}
         if " " in keys[index] and (count := name_words(titles[index])):
-            sub = sorted(
-                {w for w in ws[count:] if 1 < frequency[w] <= limit},
-                key=lambda w: (frequency[w], w),
-            )
-            picked.update(sub[: config.block_words])
+            sub = sorted({rank[w] for w in ws[count:] if w in rank})[:most]
+            picked.update(by_rarity[at] for at in sub)
         if (opening := openings[index]) is not None:
             picked.add(opening)
         return picked
@@ -108,6 +109,7 @@ def blocks(
                 for word in chosen(index) & wanted:
                     postings[word].append(index)
     frequency.clear()
+    rank.clear()
     unique: dict[tuple[int, ...], None] = {}  # a title's words are often another's too
     while postings:
         members = postings.popitem()[1]
