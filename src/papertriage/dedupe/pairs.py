@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Collection, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -18,13 +19,16 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from papertriage.dedupe.models import DedupeConfig
-from papertriage.dedupe.scoring import SKETCH_BITS, Features
+from papertriage.dedupe.scoring import SKETCH_BITS, Features, sorted_distinct
 
 Codes = npt.NDArray[np.int64]
 
 _ROWS = 256
 """Titles of a block scored against the earlier ones at a time: a big block (3,000 titles) then
 needs a few MB, and only the half of its matrix below the diagonal is scored."""
+_SMALL = 8
+"""Blocks this small are scored a pair at a time: numpy's cost per call would outweigh them
+(most blocks of a 100k-record library)."""
 _COMPACT_AT = 8_000_000
 """Codes collected before duplicates (a pair found in several blocks) are dropped."""
 _FILTER_ROWS = 1 << 18
@@ -48,6 +52,11 @@ class PairCodes:
         """Codes of the pairs (i[n], j[n]) with title scores `scores[n]` (0-100)."""
         low, high = np.minimum(i, j), np.maximum(i, j)
         return ((1000 - tenths(scores)) << (2 * self.bits)) | (low << self.bits) | high
+
+    def code(self, i: int, j: int, score: float) -> int:
+        """The code of one pair with title score `score`, as `pack` makes it."""
+        low, high = (i, j) if i < j else (j, i)
+        return (1000 - round(round(score, 1) * 10)) << (2 * self.bits) | low << self.bits | high
 
     def ends(self, codes: Codes) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """The two entry indexes of each code, lower first."""
@@ -160,10 +169,41 @@ def block_codes(
             parts.append(codes.pack(members[start + rows], members[columns], scores[rows, columns]))
         return np.concatenate(parts)
 
+    numbers_of = None if markers is None else markers.tolist()
+    ratio, cutoff = fuzz.ratio, config.candidate_title
+
+    def pairs_by_one(block: Sequence[int]) -> Iterator[int]:
+        """`pairs_of` a small block, a pair at a time."""
+        chosen: list[int] = []
+        for index in block:
+            key = keys[index]
+            found = [
+                (other, score)
+                for other in chosen
+                if (score := ratio(key, keys[other], score_cutoff=cutoff))
+            ]
+            if numbers_of is not None:
+                mine = numbers_of[index]
+                absorbers = [
+                    (other, score)
+                    for other, score in found
+                    if score >= config.absorb_title and numbers_of[other] == mine
+                ]
+                if absorbers:
+                    yield from (codes.code(other, index, score) for other, score in absorbers)
+                    continue
+            chosen.append(index)
+            yield from (codes.code(other, index, score) for other, score in found)
+
+    blocks = list(blocks)
     found = _Collected()
-    # Blocks are independent, and `cdist` and numpy let go of the GIL: one thread per core.
+    # Blocks are independent, and `cdist` and numpy let go of the GIL: one thread per core
+    # for the big blocks, while this one takes the small ones.
     with ThreadPoolExecutor(_cores()) as pool:
-        for part in pool.map(pairs_of, blocks):
+        parts = pool.map(pairs_of, [block for block in blocks if len(block) > _SMALL])
+        small = [block for block in blocks if len(block) <= _SMALL]
+        found.add(np.fromiter(chain.from_iterable(map(pairs_by_one, small)), dtype=np.int64))
+        for part in parts:
             found.add(part)
     return found.distinct()
 
@@ -217,16 +257,10 @@ class _Collected:
             self.size = len(self.parts[0])
 
     def distinct(self) -> Codes:
-        """The codes so far, sorted, each once (sorted and compared: `np.unique` hashes, and
-        was several times slower on millions of codes)."""
+        """The codes so far, sorted, each once."""
         if not self.parts:
             return np.empty(0, dtype=np.int64)
-        codes = np.concatenate(self.parts)
-        codes.sort()
-        keep = np.empty(len(codes), dtype=bool)
-        keep[:1] = True
-        np.not_equal(codes[1:], codes[:-1], out=keep[1:])
-        return codes[keep]
+        return sorted_distinct(np.concatenate(self.parts))
 
 
 def dismissed(

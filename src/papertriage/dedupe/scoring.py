@@ -72,7 +72,17 @@ def abstract_shingles(abstract: str) -> Shingles:
     if len(words) < 3:
         return np.empty(0, dtype=np.int64)
     hashes = np.fromiter(map(hash, words), dtype=np.int64, count=len(words))
-    return np.unique(hashes[:-2] * _MIX[0] + hashes[1:-1] * _MIX[1] + hashes[2:])
+    return sorted_distinct(hashes[:-2] * _MIX[0] + hashes[1:-1] * _MIX[1] + hashes[2:])
+
+
+def sorted_distinct(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The values sorted, each once (in place). Sorting and comparing neighbours: numpy's
+    `unique` hashes, several times slower on these ints."""
+    values.sort()
+    keep = np.empty(len(values), dtype=bool)
+    keep[:1] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 SKETCH_BITS = 2047
