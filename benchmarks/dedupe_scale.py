@@ -85,8 +85,8 @@ def build_dumps(n: int, folder: Path) -> int:
 def child(n: int, work: Path) -> dict[str, float]:
     """Ingest, dedupe and tag in this process; report stage times and peak RSS.
 
-    The dedupe stage ends with a checkpoint (the library file written), which closing the
-    library would otherwise do after tagging, untimed.
+    The ingest and dedupe stages each end with a checkpoint (the library file written), as
+    closing the library after each command does; untimed, it would fall to a later stage.
     """
     from papertriage.ingest import ingest_paths
     from papertriage.library import tag_pending
@@ -100,6 +100,7 @@ def child(n: int, work: Path) -> dict[str, float]:
     with Store(work / "library.db") as store:
         start = time.perf_counter()
         report = ingest_paths(store, [dumps])
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         ingested = time.perf_counter()
         summary = dedupe_library(store)
         # Copy the WAL into the library file, as closing does: part of the cost of storing.

@@ -212,3 +212,9 @@ def test_every_command_and_option_has_help() -> None:
         return missing
 
     assert walk(typer.main.get_command(app), "papertriage") == []
+
+
+def test_commands_start_without_numpy() -> None:
+    """numpy costs a quarter of a second at startup; only a dedupe needs it."""
+    code = "import sys, papertriage.cli; assert 'numpy' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

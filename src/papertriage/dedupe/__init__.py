@@ -10,7 +10,8 @@ Pure functions over `Entry` models, no I/O. Three steps, each measured in
    in conflict, titles too far apart to propose) are dropped as arrays, before clustering.
 2. Scoring (`scoring`): rapidfuzz on the folded titles, the abstract as a second signal, and
    guards for the ways two different papers look alike (version numbers, "Part I/II", a
-   generic short title). Abstract word triples are built only for entries that need them.
+   generic short title). Abstract word triples are hashed once per distinct abstract text of
+   a run (`Abstracts`), and kept only for the texts of pairs that need an exact score.
 3. Clustering (`clustering`): pairs most alike first, each judged only if it would join two
    groups, and a join only when all members stay compatible, so that a chain A~B~C whose ends
    do not match is sent to review instead of being merged.

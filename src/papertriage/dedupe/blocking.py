@@ -13,7 +13,6 @@ from collections.abc import Collection, Sequence
 from itertools import chain
 
 from papertriage.dedupe.models import DedupeConfig, Entry, PairScore
-from papertriage.dedupe.pairs import EntryTable, PairCodes, block_codes, dismissed
 from papertriage.dedupe.scoring import (
     Abstracts,
     Features,
@@ -126,6 +125,13 @@ def candidate_pairs(
     Blocked like `find_duplicates` but without its absorption shortcut; `exhaustive=True`
     compares all pairs instead, the reference that blocking recall is measured against.
     """
+    from papertriage.dedupe.pairs import (  # numpy: only when deduping
+        EntryTable,
+        PairCodes,
+        block_codes,
+        dismissed,
+    )
+
     config = config or DedupeConfig()
     keys = title_keys(entries)
     texts = Abstracts()

@@ -22,7 +22,6 @@ from papertriage.dedupe.models import (
     Entry,
     PairScore,
 )
-from papertriage.dedupe.pairs import EntryTable, PairCodes, block_codes, dismissed, new_codes
 from papertriage.dedupe.scoring import Abstracts, Features, Verdict, judge, pair_score
 
 _CHAIN = "not merged: it would chain titles that do not match"
@@ -229,6 +228,14 @@ def _find(
     apart: set[frozenset[str]],
     new_ids: Collection[str] | None,
 ) -> DedupeResult:
+    from papertriage.dedupe.pairs import (  # numpy: only when deduping
+        EntryTable,
+        PairCodes,
+        block_codes,
+        dismissed,
+        new_codes,
+    )
+
     keys = title_keys(entries)
     titles = [entry.title for entry in entries]
     abstracts = [entry.abstract for entry in entries]

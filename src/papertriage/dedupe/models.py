@@ -42,7 +42,7 @@ class DedupeConfig(BaseModel):
     """Letters two titles may differ by to count as a typo (one per 30 letters, at least one)."""
     review_title: float = Field(default=70.0, ge=0, le=100)
     """Titles at least this alike are proposed for review when nothing else decides."""
-    candidate_title: float = Field(default=55.0, ge=0, le=100)
+    candidate_title: float = Field(default=55.0, gt=0, le=100)
     """Pairs below this title score are never looked at: the floor of blocking and verification."""
     abstract_same: float = Field(default=60.0, ge=0, le=100)
     """Abstracts at least this alike make a revised title (above `candidate_title`) a merge."""

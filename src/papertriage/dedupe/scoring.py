@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
@@ -55,10 +54,17 @@ def abstract_words(text: str) -> list[str]:
     return ABSTRACT_WORD.findall(text.casefold())
 
 
-Shingles = npt.NDArray[np.int64]
-"""Hashed word triples of an abstract, sorted, each once."""
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
-_MIX = (np.int64(-0x61C8864680B583EB), np.int64(0x632BE59BD9B4E019))
+    Shingles = npt.NDArray[np.int64]
+    """Hashed word triples of an abstract, sorted, each once."""
+
+# numpy is imported by the functions that use it: it costs every command a quarter of a
+# second at startup, and only a dedupe needs it.
+
+_MIX = (-0x61C8864680B583EB, 0x632BE59BD9B4E019)
 """Odd 64-bit multipliers that mix three word hashes into one triple hash (wrapping)."""
 
 
@@ -68,6 +74,8 @@ def abstract_shingles(abstract: str) -> Shingles:
     Each word is hashed once and the triples are mixed as arrays: hashing a tuple per triple
     was most of a million-record dedupe's clustering time.
     """
+    import numpy as np
+
     words = abstract_words(abstract)
     if len(words) < 3:
         return np.empty(0, dtype=np.int64)
@@ -78,6 +86,8 @@ def abstract_shingles(abstract: str) -> Shingles:
 def sorted_distinct(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """The values sorted, each once (in place). Sorting and comparing neighbours: numpy's
     `unique` hashes, several times slower on these ints."""
+    import numpy as np
+
     values.sort()
     keep = np.empty(len(values), dtype=bool)
     keep[:1] = True
@@ -96,6 +106,8 @@ def abstract_sketch(shingles: Shingles) -> tuple[int, int]:
     other, so the map bounds containment from above and proves most conflicts for the price of
     one `&` of two small ints, with no set kept per entry.
     """
+    import numpy as np
+
     bitmap = np.zeros(SKETCH_BITS + 1, dtype=bool)
     bitmap[shingles & SKETCH_BITS] = True
     packed = np.packbits(bitmap, bitorder="little")
@@ -108,6 +120,8 @@ def abstract_similarity(a: Shingles, b: Shingles, min_words: int) -> float | Non
     Containment rather than Jaccard, so that an abstract cut short or missing its last sentence
     still matches in full, while two different abstracts share only stock phrases.
     """
+    import numpy as np
+
     small, large = (a, b) if len(a) <= len(b) else (b, a)
     if len(small) < min_words - 2:
         return None
