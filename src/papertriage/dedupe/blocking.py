@@ -125,12 +125,7 @@ def candidate_pairs(
     Blocked like `find_duplicates` but without its absorption shortcut; `exhaustive=True`
     compares all pairs instead, the reference that blocking recall is measured against.
     """
-    from papertriage.dedupe.pairs import (  # numpy: only when deduping
-        EntryTable,
-        PairCodes,
-        block_codes,
-        dismissed,
-    )
+    from papertriage.dedupe.pairs import PairCodes, candidate_codes  # numpy: only when deduping
 
     config = config or DedupeConfig()
     keys = title_keys(entries)
@@ -142,10 +137,9 @@ def candidate_pairs(
         titles = [entry.title for entry in entries]
         groups = blocks(keys, titles, [entry.abstract for entry in entries], config)
     codes = PairCodes(len(keys))
-    table = EntryTable(features)
-    found = block_codes(groups, keys, codes, config)
     pairs = {}
-    for i, j, title in codes.decoded(found[~dismissed(found, codes, table, config)]):
+    found = candidate_codes(groups, keys, features, codes, config, absorb=False)
+    for i, j, title in codes.decoded(found):
         verdict = judge(features[i], features[j], title, config)
         if verdict is not None:
             pair = pair_score(features[i], features[j], title, verdict)

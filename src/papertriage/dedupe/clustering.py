@@ -229,10 +229,8 @@ def _find(
     new_ids: Collection[str] | None,
 ) -> DedupeResult:
     from papertriage.dedupe.pairs import (  # numpy: only when deduping
-        EntryTable,
         PairCodes,
-        block_codes,
-        dismissed,
+        candidate_codes,
         new_codes,
     )
 
@@ -245,9 +243,7 @@ def _find(
     if new_ids is None:
         every = [Features(entry, key, texts) for entry, key in zip(entries, keys, strict=True)]
         groups = blocks(keys, titles, abstracts, config)
-        table = EntryTable(every)
-        pairs = block_codes(groups, keys, codes, config, table.markers)
-        pairs = pairs[~dismissed(pairs, codes, table, config)]
+        pairs = candidate_codes(groups, keys, every, codes, config, absorb=True)
         features[:] = every
     else:
         new = {index for index, entry in enumerate(entries) if entry.id in new_ids}

@@ -263,6 +263,21 @@ class _Collected:
         return sorted_distinct(np.concatenate(self.parts))
 
 
+def candidate_codes(
+    blocks: Iterable[Sequence[int]],
+    keys: Sequence[str],
+    features: Sequence[Features],
+    codes: PairCodes,
+    config: DedupeConfig,
+    absorb: bool,
+) -> Codes:
+    """`block_codes` (absorbing look-alikes if `absorb`) without the pairs `dismissed`: the
+    pairs a full run judges. The entry arrays are let go before the judging starts."""
+    table = EntryTable(features)
+    found = block_codes(blocks, keys, codes, config, table.markers if absorb else None)
+    return found[~dismissed(found, codes, table, config)]
+
+
 def dismissed(
     pairs: Codes, codes: PairCodes, table: EntryTable, config: DedupeConfig
 ) -> npt.NDArray[np.bool_]:
