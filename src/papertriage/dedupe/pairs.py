@@ -125,9 +125,8 @@ class EntryTable:
 def _word_map(feature: Features) -> int:
     """A 64-bit map of the hashes of the words of a title's name (0 without a name)."""
     found = 0
-    if feature.name_words:
-        for word in feature.key.split(maxsplit=feature.name_words)[: feature.name_words]:
-            found |= 1 << (hash(word) & 63)
+    for word in feature.name():
+        found |= 1 << (hash(word) & 63)
     return found
 
 

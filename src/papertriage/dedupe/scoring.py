@@ -207,6 +207,11 @@ class Features:
             self._name_words = name_words(self.entry.title)
         return self._name_words
 
+    def name(self) -> list[str]:
+        """The words of the title's name before a colon (none without one)."""
+        count = self.name_words
+        return self.key.split(maxsplit=count)[:count] if count else []
+
     @property
     def sketch(self) -> tuple[int, int]:
         if self._sketch is None:
@@ -282,9 +287,7 @@ def other_names(x: Features, y: Features) -> bool:
     """
     if not x.name_words or not y.name_words:
         return False
-    names_x = x.key.split(maxsplit=x.name_words)[: x.name_words]
-    names_y = y.key.split(maxsplit=y.name_words)[: y.name_words]
-    return not set(names_x) & set(names_y)
+    return set(x.name()).isdisjoint(y.name())
 
 
 def conflict_proved(x: Features, y: Features, config: DedupeConfig) -> bool:
