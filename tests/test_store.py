@@ -40,6 +40,7 @@ def test_new_library_is_marked_and_current(library: Path) -> None:
         assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert store.conn.execute("PRAGMA secure_delete").fetchone()[0] == 0
+        assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == -262144  # KiB
 
 
 def test_migrations_run_in_order_and_only_forward(library: Path) -> None:
