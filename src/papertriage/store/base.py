@@ -149,7 +149,7 @@ class StoreBase:
         # file is cut back to 64 MB. Index pages stay cached.
         conn.execute("PRAGMA wal_autocheckpoint = 100000")
         conn.execute("PRAGMA journal_size_limit = 67108864")
-        # A 256 MB page cache (allocated only as used): the indexes keyed by hex ids take
+        # A 256 MB page cache (allocated only as used): the indexes on hex ids and dates take
         # random pages, about 130 MB of them in a million-record library; with 64 MB, pages
         # were evicted and read again, or spilled to the WAL mid-transaction (1M-record
         # ingest: 124 s -> 97 s, `benchmarks/dedupe_scale.py`).
