@@ -221,6 +221,28 @@ def test_a_title_keeps_a_representative_sighting_through_replacements(
     assert check_library(store).problems == []
 
 
+def test_variant_texts_come_oldest_first_undated_last(store: Store, tmp_path: Path) -> None:
+    abstract = "An abstract long enough to be one, for the paper named {}."
+    dumps = {
+        "undated-2025.txt": (None, ["Zeta Undated Paper"]),
+        "late-2025.txt": ("Oct 9", ["Gamma Late Paper", "Alpha Late Paper"]),
+        "early-2025.txt": ("Oct 2", ["Beta Early Paper"]),
+    }
+    for name, (date, titles) in dumps.items():
+        paragraphs = [part for title in titles for part in (title, abstract.format(title))]
+        (tmp_path / name).write_text("\n\n".join(([date] if date else []) + paragraphs) + "\n")
+    for name in dumps:  # in this order: the undated dump's variant is the first row stored
+        ingest_paths(store, [tmp_path / name])
+    rows = store.variant_texts()
+    assert [title for _, _, title, _ in rows] == [
+        "Beta Early Paper",
+        "Gamma Late Paper",  # same day: the order they were seen in
+        "Alpha Late Paper",
+        "Zeta Undated Paper",
+    ]
+    assert all(row[0] == paper_id(row[1]) and row[3] == abstract.format(row[2]) for row in rows)
+
+
 def test_a_repeat_with_the_same_text_keeps_the_paper_as_it_was(
     store: Store, tmp_path: Path
 ) -> None:

