@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
@@ -17,11 +19,17 @@ from papertriage.dedupe import (
     abstract_shingles,
     abstract_similarity,
     candidate_pairs,
+    collector_paused,
     find_duplicates,
     score_pair,
 )
 from papertriage.dedupe.scoring import ABSTRACT_WORD, abstract_sketch, abstract_words
+from papertriage.ingest import ingest_paths
+from papertriage.merging import dedupe_library
 from papertriage.normalize import fold, paper_id, strip_markup
+from papertriage.store import Store
+
+from .conftest import DUMPS
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
@@ -333,3 +341,23 @@ def test_abstract_words_shortcut_reads_as_the_pattern_does(text: str) -> None:
     shingles = abstract_shingles(text)
     assert len(shingles) <= max(0, len(expected) - 2)
     assert list(shingles) == sorted(set(shingles.tolist()))
+
+
+def test_the_collector_is_paused_for_a_dedupe_and_restored_after(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_paths(store, [DUMPS])
+    seen: list[bool] = []
+    texts = store.variant_texts
+    monkeypatch.setattr(store, "variant_texts", lambda: seen.append(gc.isenabled()) or texts())
+    assert gc.isenabled()
+    assert dedupe_library(store).merged == 0  # the seed dumps repeat titles letter for letter
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(RuntimeError), collector_paused():
+            assert not gc.isenabled()
+            raise RuntimeError("a failing run")
+        assert not gc.isenabled()  # left as it was: off
+    finally:
+        gc.enable()

@@ -14,7 +14,15 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from .dedupe import DedupeConfig, Entry, PairScore, find_duplicates, score_pair, title_similarity
+from .dedupe import (
+    DedupeConfig,
+    Entry,
+    PairScore,
+    collector_paused,
+    find_duplicates,
+    score_pair,
+    title_similarity,
+)
 from .errors import UsageError
 from .normalize import fold, paper_id
 from .store import Store
@@ -46,7 +54,7 @@ def dedupe_library(
     New titles are those not yet deduped: an interrupted run leaves them pending, and the next
     run picks them up.
     """
-    with store.atomic():
+    with store.atomic(), collector_paused():
         pending = store.pending_variants()
         if not pending and not full:
             return DedupeSummary(considered=0, merged=0, candidates=0)

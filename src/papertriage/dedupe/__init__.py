@@ -18,7 +18,7 @@ Pure functions over `Entry` models, no I/O. Three steps, each measured in
 """
 
 from papertriage.dedupe.blocking import candidate_pairs
-from papertriage.dedupe.clustering import find_duplicates
+from papertriage.dedupe.clustering import collector_paused, find_duplicates
 from papertriage.dedupe.models import (
     Cluster,
     Decision,
@@ -45,6 +45,7 @@ __all__ = [
     "abstract_shingles",
     "abstract_similarity",
     "candidate_pairs",
+    "collector_paused",
     "find_duplicates",
     "score_pair",
     "series_markers",

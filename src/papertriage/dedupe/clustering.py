@@ -9,7 +9,8 @@ so a chain A~B~C whose ends do not match goes to review instead of being merged.
 from __future__ import annotations
 
 import gc
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
@@ -213,10 +214,21 @@ def find_duplicates(
     at least one new entry are considered (incremental ingest).
     """
     config = config or DedupeConfig()
-    collecting = gc.isenabled()
-    gc.disable()  # millions of small tuples: the cyclic collector only rescans them
-    try:
+    with collector_paused():
         return _find(entries, config, {frozenset(pair) for pair in distinct}, new_ids)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a while, as it was after.
+
+    A dedupe run makes millions of small objects (rows, entries, pairs), none of them in a
+    cycle: each collection would only rescan them all.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if collecting:
             gc.enable()
