@@ -23,7 +23,12 @@ from papertriage.dedupe import (
     find_duplicates,
     score_pair,
 )
-from papertriage.dedupe.scoring import ABSTRACT_WORD, abstract_sketch, abstract_words
+from papertriage.dedupe.scoring import (
+    ABSTRACT_WORD,
+    abstract_sketch,
+    abstract_words,
+    digit_words,
+)
 from papertriage.ingest import ingest_paths
 from papertriage.merging import dedupe_library
 from papertriage.normalize import fold, paper_id, strip_markup
@@ -361,3 +366,10 @@ def test_the_collector_is_paused_for_a_dedupe_and_restored_after(
         assert not gc.isenabled()  # left as it was: off
     finally:
         gc.enable()
+
+
+@given(st.text(alphabet=st.sampled_from("ab1٣² \t　-."), max_size=40))
+def test_digit_words_are_the_words_holding_a_decimal_digit(text: str) -> None:
+    expected = tuple(word for word in text.split() if any(ch.isdecimal() for ch in word))
+    assert digit_words(text) == expected
+    assert digit_words("qwen2 5 vl a 3d model") == ("qwen2", "5", "3d")

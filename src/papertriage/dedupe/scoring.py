@@ -19,7 +19,6 @@ from papertriage.normalize import ASCII_FOLD, fold, strip_markup
 ABSTRACT_WORD = re.compile(r"[^\W_]+")
 """A word of an abstract, as its shingles and its opening read it."""
 _DIGITS = re.compile(r"\d+")
-_DIGIT_WORD = re.compile(r"\S*\d\S*")
 _ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii", "xiii"})
 _SERIES = frozenset({"part", "vol", "volume", "book", "chapter", "phase", "stage", "level"})
 _NAME_END = re.compile(r"\s*(?::|\s[-–—]\s|\.\s)\s*")
@@ -40,6 +39,17 @@ def series_markers(key: str) -> tuple[str, ...]:
         if word in _ROMAN or (word in {"i", "v", "x"} and prev in _SERIES):
             markers.append(word)
     return tuple(sorted(markers))
+
+
+def digit_words(key: str) -> tuple[str, ...]:
+    """The words of a folded title that hold a digit, in order.
+
+    Split, not one regex over the title: `\\S*\\d\\S*` backtracks through every word from every
+    letter, 2 s of a million-record dedupe.
+    """
+    if _DIGITS.search(key) is None:
+        return ()
+    return tuple(word for word in key.split() if _DIGITS.search(word))
 
 
 def abstract_words(text: str) -> list[str]:
@@ -221,7 +231,7 @@ class Features:
     def typo_parts(self) -> tuple[tuple[str, ...], str]:
         """The words holding a digit, and the key without spaces: what `typo_only` compares."""
         if self.compact is None:
-            self.digit_words = tuple(_DIGIT_WORD.findall(self.key))
+            self.digit_words = digit_words(self.key)
             self.compact = self.key.replace(" ", "")
         assert self.digit_words is not None
         return self.digit_words, self.compact
