@@ -41,6 +41,16 @@ def test_new_library_is_marked_and_current(library: Path) -> None:
         assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert store.conn.execute("PRAGMA secure_delete").fetchone()[0] == 0
         assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == -262144  # KiB
+        assert store.conn.execute("PRAGMA page_size").fetchone()[0] == 8192
+        assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 51200  # 400 MB
+
+
+def test_a_library_keeps_the_page_size_it_was_made_with(library: Path) -> None:
+    shutil.copy(Path(__file__).parent / "fixtures" / "schemas" / "v6.db", library)
+    with Store(library) as store:  # made with 4 KB pages by an earlier papertriage
+        ingest_file(store, SEED, 2025)
+        assert store.conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+        assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 102400
 
 
 def test_migrations_run_in_order_and_only_forward(library: Path) -> None:

@@ -28,6 +28,10 @@ VariantState = tuple[str, str | None, int | None, bool]
 sighting, and whether that paper is in the library (it is not once its last dump is gone)."""
 
 
+_WAL_CHECKPOINT = 400 << 20
+"""Bytes of WAL after which a commit checkpoints (see `_check_and_migrate`)."""
+
+
 def default_db_path() -> Path:
     """Where the library lives when neither --db nor PAPERTRIAGE_DB says otherwise."""
     from platformdirs import user_data_path
@@ -140,6 +144,12 @@ class StoreBase:
                 f"{self.path}: library is schema version {version}, newer than this papertriage"
                 f" understands ({target}); upgrade papertriage"
             )
+        if not has_tables:
+            # A new library gets 8 KB pages, not 4: a sighting (title and abstract, ~1.3 KB)
+            # wastes less of one and the b-trees are shallower (corpus ingest ~15% faster, a
+            # 1M-record ingest ~8%; 16 KB made a first dedupe's merges rewrite too much). A file
+            # keeps the page size it was made with.
+            conn.execute("PRAGMA page_size = 8192")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         # Checkpoint (copy the WAL into the file, with two fsyncs) every ~400 MB rather than
@@ -147,7 +157,8 @@ class StoreBase:
         # checkpoint writes each page back once however many commits changed it. Closing the
         # last connection checkpoints and removes the WAL; after a checkpoint mid-run, the WAL
         # file is cut back to 64 MB. Index pages stay cached.
-        conn.execute("PRAGMA wal_autocheckpoint = 100000")
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        conn.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT // page_size}")
         conn.execute("PRAGMA journal_size_limit = 67108864")
         # A 256 MB page cache (allocated only as used): the indexes on hex ids and dates take
         # random pages, about 130 MB of them in a million-record library; with 64 MB, pages
