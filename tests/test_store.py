@@ -42,6 +42,7 @@ def test_new_library_is_marked_and_current(library: Path) -> None:
         assert store.conn.execute("PRAGMA secure_delete").fetchone()[0] == 0
         assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == -262144  # KiB
         assert store.conn.execute("PRAGMA page_size").fetchone()[0] == 8192
+        assert store.conn.execute("PRAGMA temp_store").fetchone()[0] == 2  # memory
         assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 51200  # 400 MB
 
 
