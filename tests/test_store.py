@@ -42,7 +42,7 @@ def test_new_library_is_marked_and_current(library: Path) -> None:
         assert store.conn.execute("PRAGMA secure_delete").fetchone()[0] == 0
         assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == -262144  # KiB
         assert store.conn.execute("PRAGMA page_size").fetchone()[0] == 8192
-        assert store.conn.execute("PRAGMA temp_store").fetchone()[0] == 2  # memory
+        assert store.conn.execute("PRAGMA temp_store").fetchone()[0] == 0  # default: files
         assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 51200  # 400 MB
 
 
@@ -530,3 +530,20 @@ def test_a_paper_twice_in_one_new_dump_is_made_once_and_shows_its_newest_text(
     store.sync_search_index()
     assert [hit[0] for hit in store.search("zebrafish", None)] == [paper.id]
     assert check_library(store).ok
+
+
+def test_an_ingest_keeps_its_statement_journals_in_memory_and_only_it(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[int] = []
+    add_sightings = store.add_sightings
+
+    def recording(*args: Any) -> None:
+        seen.append(store.conn.execute("PRAGMA temp_store").fetchone()[0])
+        add_sightings(*args)
+
+    monkeypatch.setattr(store, "add_sightings", recording)
+    ingest_paths(store, [DUMPS])
+    assert seen == [2, 2]  # memory, for each dump
+    assert store.conn.execute("PRAGMA temp_store").fetchone()[0] == 0
+    assert counts(store) == (146, 160, 2)

@@ -358,7 +358,7 @@ def ingest_paths(
     stored = store.source_hashes()
     prepared = (_prepare_ahead if read_ahead else _prepare_here)(files, year, stored)
     try:
-        with store.grouped() as commit_if_due:
+        with store.journals_in_memory(), store.grouped() as commit_if_due:
             for done, file in enumerate(files, start=1):
                 result = ingest_file(store, file.path, year, next(prepared), file.resolved)
                 commit_if_due()

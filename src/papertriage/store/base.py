@@ -168,12 +168,6 @@ class StoreBase:
         # Some builds (Debian's) zero deleted content on every page write; a paper library
         # has nothing to shred, and b-tree inserts move cells all the time.
         conn.execute("PRAGMA secure_delete = OFF")
-        # Temporary files in memory: an upsert that folds a repeat into its paper keeps a
-        # statement journal (a copy of each page it changes, for its trigger), and past 64 KB
-        # SQLite spilled it to a temporary file, a write per page (1M-record ingest: 81 s ->
-        # 74 s). Temporary tables here hold ids only; a sort bigger than the cache (all of a
-        # big library's papers by title, without a limit) is then held in memory, not on disk.
-        conn.execute("PRAGMA temp_store = MEMORY")
         if version < target:
             # Foreign keys off, as SQLite's procedure for rebuilding a table asks (dropping the
             # old table would otherwise cascade); whether they all still hold is checked
@@ -239,6 +233,22 @@ class StoreBase:
                 self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    @contextmanager
+    def journals_in_memory(self) -> Iterator[None]:
+        """Temporary files (statement journals) in memory for a while, not on disk.
+
+        For ingest: the upsert that folds a repeat into its paper keeps a statement journal (a
+        copy of each page it changes, as a trigger may follow), and past 64 KB SQLite spilled it
+        to a temporary file, a write per page (1M-record ingest: 81 s -> 74 s). Not for
+        everything: a statement changing many rows (a big dedupe's merges) would hold a copy
+        of every page it changes in memory, 400 MB at 1M. Call it outside a transaction.
+        """
+        self.conn.execute("PRAGMA temp_store = MEMORY")
+        try:
+            yield
+        finally:
+            self.conn.execute("PRAGMA temp_store = DEFAULT")
 
     @contextmanager
     def grouped(self, seconds: float = 2.0) -> Iterator[Callable[[], None]]:
