@@ -372,4 +372,8 @@ def test_the_collector_is_paused_for_a_dedupe_and_restored_after(
 def test_digit_words_are_the_words_holding_a_decimal_digit(text: str) -> None:
     expected = tuple(word for word in text.split() if any(ch.isdecimal() for ch in word))
     assert digit_words(text) == expected
+
+
+def test_digit_words_of_a_title() -> None:
     assert digit_words("qwen2 5 vl a 3d model") == ("qwen2", "5", "3d")
+    assert digit_words("a title without numbers") == ()

