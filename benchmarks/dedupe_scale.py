@@ -89,7 +89,7 @@ def child(n: int, work: Path) -> dict[str, float]:
     closing the library after each command does; untimed, it would fall to a later stage.
     """
     from papertriage.ingest import ingest_paths
-    from papertriage.library import tag_pending
+    from papertriage.library import tag_pending, tagger
     from papertriage.merging import dedupe_library
     from papertriage.store import Store
     from papertriage.tagging import default_taxonomy
@@ -106,7 +106,7 @@ def child(n: int, work: Path) -> dict[str, float]:
         # Copy the WAL into the library file, as closing does: part of the cost of storing.
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         deduped = time.perf_counter()
-        tag_pending(store, default_taxonomy())
+        tag_pending(store, tagger(store, default_taxonomy()))
         tagged = time.perf_counter()
         papers = store.conn.execute("SELECT count(*) FROM papers").fetchone()[0]
     assert report.total("records") == records

@@ -1,51 +1,16 @@
-"""Tagging quality and speed: the default taxonomy against the seed gold labels and the corpus.
+"""Tagging quality: rules alone, the model alone and both, per tag, on labelled papers.
 
-Prints per-tag precision, recall, F1 and support on the gold set, micro/macro averages, the
-worst misses, and for each tag how many of the ~10k corpus papers it tags and how long that takes.
+    python benchmarks/tagging_quality.py                 # the held-out test part and the seed gold
+    python benchmarks/tagging_quality.py --cv            # + 5-fold cross-validation on the dev part
+    python benchmarks/tagging_quality.py --gold F.jsonl  # any labels with title, abstract, tags
+    python benchmarks/tagging_quality.py --sample TAG N  # N corpus papers given TAG, to read
 
-    python benchmarks/tagging_quality.py [--gold FILE] [--corpus FILE] [--misses N]
-    python benchmarks/tagging_quality.py --sample TAG N [--seed S]   # review a tag by hand
-
-Corpus review (`--sample TAG 15`): 15 random hits per tag judged by hand against TAXONOMY.md's
-labelling rules, plus 10 near misses read for recall. "before" is the taxonomy of 6e0acce on
-seed 4, "after" the current one on a fresh seed (5, or 6 for retrieval's second pass), so the
-after-sample was not the one the rules were tuned on. Correct hits out of 15 (half points for
-borderline calls); corpus = papers tagged of 9,877.
-
-    tag                      before  corpus   after  corpus  what changed / what the sample showed
-    agents                   14.5     1599      -      1599  fine; near misses rarely agents
-    state-space-models       11       87       14      62    Mamba named once in an abstract
-                                                             (a baseline, a component) no longer
-                                                             enough; "memorize" down-weighted
-    reasoning                15       1471      -      1471  fine
-    reinforcement-learning   13.5     1369     13.5    1406  + policy optimization, verifiable
-                                                             rewards; "without RL" counts against
-    retrieval                13       301      13      265   "information retrieval" / "RAG"
-                                                             named once in an abstract no longer
-                                                             enough (that was most false hits);
-                                                             ranking down; + embedding models
-    benchmarks               15       1073     15      1358  "we introduce NAME, a benchmark"
-                                                             now matches names with punctuation
-    survey                   13       162      13      152   peer/code review papers no longer
-                                                             surveys; + guide/primer titles
-    ai-for-science            9.5     276      11.5    201   data/computer/behavioural science,
-                                                             "scientific papers", "material" and
-                                                             physics-aware video no longer enough
-    healthcare               11       209      11      183   "diagnosing" a model no longer
-                                                             medical; + therapy, cancer, surgery,
-                                                             lesions, drugs, EHR
-    recommender-systems      12.5     31        -      31    fine ("action recommendation" FPs)
-    multimodal               15       3912     15      4257  ~40% of Daily Papers really are
-                                                             vision/audio; + music, singing, TTS,
-                                                             ViT, 3D/4D, point clouds
-    datasets                  8       526      10.5    444   "4k video", "8k context" sizes no
-                                                             longer count; sizes count only
-                                                             before data nouns ("50k examples")
-    ("-": rules unchanged, no second sample.) deep-research, efficiency, transformer-theory and
-    security were reviewed earlier and left as they were.
-
-Still weak: datasets (a dataset is often a side contribution, hard to tell from words) and
-ai-for-science / healthcare on multi-domain papers that list science or medicine as one domain.
+The test part (`benchmarks/labels/test.jsonl`, 350 papers) was never used to write a rule,
+choose a setting or train; the seed gold (`tagging/data/seed.jsonl`) and the dev part are what
+the model learned from, so their "both"/"model" figures are training-set scores. `--cv` gives the
+dev part's honest figure: each fifth is tagged by a model trained on the rest (and the seed), on
+the feature space of the unlabelled corpus without the test part. Macro-F1 averages the tags with
+support >= 3; "min R" is the lowest recall among tags with support >= 5.
 """
 
 from __future__ import annotations
@@ -54,129 +19,135 @@ import argparse
 import json
 import random
 import textwrap
-import time
-from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 from papertriage.normalize import title_key
-from papertriage.parse import read_dump
-from papertriage.tagging import (
-    EvalReport,
-    Taxonomy,
-    default_taxonomy,
-    evaluate,
-    load_gold,
-    score_paper,
-    tag_paper,
-)
+from papertriage.tagging import EvalReport, GoldItem, Mode, Tagger, default_taxonomy, evaluate
+from papertriage.tagging.training import Labelled, feature_space, read_labelled, train
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SHARED = ROOT.parent / "shared"
+DATA = ROOT / "src" / "papertriage" / "tagging" / "data"
+MODES: tuple[Mode, ...] = ("rules", "model", "both")
 
 
-def seed_papers(seed_dir: Path) -> dict[str, tuple[str, str]]:
-    """Title and abstract of every paper in the seed dumps, keyed by title key."""
-    return {
-        title_key(record.title): (record.title, record.abstract)
-        for path in sorted(seed_dir.glob("*.txt"))
-        for record in read_dump(path)
-    }
+def load(path: Path) -> list[Labelled]:
+    return read_labelled(path.read_text("utf-8").splitlines())
 
 
-def gold_report(tax: Taxonomy, gold_path: Path, seed_dir: Path) -> EvalReport:
-    papers = seed_papers(seed_dir)
-    predicted = {key: tag_paper(tax, title, abstract) for key, (title, abstract) in papers.items()}
-    return evaluate(predicted, load_gold(gold_path), tag_order=list(tax.tags))
+def report(
+    papers: Sequence[Labelled], predicted: Sequence[list[str]], order: list[str]
+) -> EvalReport:
+    gold = [GoldItem(title=paper.title, tags=sorted(paper.tags)) for paper in papers]
+    keyed = {title_key(paper.title): tags for paper, tags in zip(papers, predicted, strict=True)}
+    return evaluate(keyed, gold, tag_order=order)
 
 
-def print_report(report: EvalReport, corpus_counts: Counter[str], misses: int) -> None:
-    print(
-        f"{'tag':<24}{'prec':>7}{'rec':>7}{'f1':>7}{'supp':>6}{'tp':>5}{'fp':>5}{'fn':>5}"
-        f"{'corpus':>8}"
-    )
-    for row in report.per_tag:
-        flag = "  <" if row.support >= 3 and row.f1 < 0.7 else ""
-        print(
-            f"{row.tag:<24}{row.precision:>7.2f}{row.recall:>7.2f}{row.f1:>7.2f}"
-            f"{row.support:>6}{row.tp:>5}{row.fp:>5}{row.fn:>5}{corpus_counts[row.tag]:>8}{flag}"
-        )
-    print(
-        f"\nmicro P {report.micro_precision:.3f}  R {report.micro_recall:.3f}  "
-        f"F1 {report.micro_f1:.3f}   macro F1 {report.macro_f1:.3f}   "
-        f"evaluated {report.evaluated}, unmatched {len(report.unmatched)}"
-    )
-    for title in report.unmatched:
-        print(f"  unmatched: {title}")
-    if misses:
-        print(f"\nworst {misses} misses:")
-        for miss in report.misses[:misses]:
-            print(
-                f"  -{','.join(miss.missing) or '.'} +{','.join(miss.extra) or '.'}  {miss.title}"
+def summary(result: EvalReport) -> tuple[float, float, float]:
+    """Micro-F1, macro-F1 over tags with support >= 3, and the lowest recall at support >= 5."""
+    counted = [row for row in result.per_tag if row.support >= 3]
+    macro = sum(row.f1 for row in counted) / len(counted) if counted else 0.0
+    recalls = [row.recall for row in result.per_tag if row.support >= 5]
+    return result.micro_f1, macro, min(recalls, default=0.0)
+
+
+def print_table(name: str, results: dict[str, EvalReport]) -> None:
+    print(f"\n## {name}\n")
+    header = "".join(f"{mode + ' P/R/F1':>22}" for mode in results)
+    print(f"{'tag':<24}{'support':>8}{header}")
+    rows = {mode: {row.tag: row for row in result.per_tag} for mode, result in results.items()}
+    for tag in next(iter(results.values())).per_tag:
+        cells = ""
+        for mode in results:
+            row = rows[mode].get(tag.tag)
+            cells += (
+                f"{row.precision:>8.2f}{row.recall:>7.2f}{row.f1:>7.2f}" if row else f"{'-':>22}"
             )
+        print(f"{tag.tag:<24}{tag.support:>8}{cells}")
+    for label, index in (("micro-F1", 0), ("macro-F1 (n>=3)", 1), ("min recall (n>=5)", 2)):
+        cells = "".join(f"{summary(result)[index]:>22.3f}" for result in results.values())
+        print(f"{label:<32}{cells}")
 
 
-def print_sample(
-    tax: Taxonomy, papers: list[dict[str, str]], tag: str, size: int, seed: int
-) -> None:
-    """A fixed random sample of the corpus papers `tag` catches and of its near misses (score
-    at least half the threshold, or the tag's name-words in the title), with the rules that
-    fired: what a reviewer reads to estimate the tag's precision and recall on unseen papers."""
-    hits, near = [], []
-    for paper in papers:
-        score = next(
-            (s for s in score_paper(tax, paper["title"], paper["abstract"]) if s.tag == tag), None
-        )
-        if score is not None and score.assigned:
-            hits.append((paper, score))
-        elif score is not None and score.score >= score.threshold / 2:
-            near.append((paper, score))
-    rng = random.Random(seed)
-    for label, group, count in (("HIT", hits, size), ("NEAR", near, max(1, size * 2 // 3))):
-        print(f"\n=== {tag}: {len(group)} {label.lower()}s in the corpus, {count} sampled ===")
-        for paper, score in rng.sample(group, min(count, len(group))):
-            fired = ", ".join(
-                f"{hit.rule}{'^' if hit.field == 'title' else ''}={hit.matched!r}"
-                for hit in score.hits
-            )
-            print(f"\n[{label} {score.score:g}/{score.threshold:g}] {paper['title']}")
-            print(f"  rules: {fired or score.via}")
-            print(textwrap.indent(textwrap.fill(paper["abstract"][:420], 100), "  "))
+def tag_all(tagger: Tagger, papers: Sequence[Labelled]) -> list[list[str]]:
+    return tagger.tag_batch([(paper.title, paper.abstract) for paper in papers])
+
+
+def cross_validate(
+    dev: list[Labelled], seed: list[Labelled], corpus: Path
+) -> dict[str, EvalReport]:
+    tax = default_taxonomy()
+    excluded = set((HERE / "labels" / "test-ids.txt").read_text("utf-8").split())
+    rows = [json.loads(line) for line in corpus.read_text("utf-8").splitlines() if line]
+    space = feature_space(
+        [(r["title"], r["abstract"]) for r in rows if r["arxiv_id"] not in excluded]
+    )
+    order = list(tax.tags)
+    shuffled = list(range(len(dev)))
+    random.Random(1).shuffle(shuffled)
+    folds = [shuffled[k::5] for k in range(5)]
+    predicted: dict[str, list[list[str]]] = {mode: [[] for _ in dev] for mode in MODES}
+    for fold in folds:
+        held = set(fold)
+        model = train([dev[i] for i in shuffled if i not in held] + seed, space, order)
+        for mode in MODES:
+            tags = tag_all(Tagger(tax, model=model, mode=mode), [dev[i] for i in fold])
+            for index, tagged in zip(fold, tags, strict=True):
+                predicted[mode][index] = tagged
+    return {mode: report(dev, predicted[mode], order) for mode in MODES}
+
+
+def print_sample(papers: list[dict[str, str]], tag: str, size: int, seed: int) -> None:
+    """Random corpus papers the tagger gives `tag`, with what decided it: to read by hand."""
+    tagger = Tagger(default_taxonomy())
+    chosen = random.Random(seed).sample(papers, len(papers))
+    shown = 0
+    for paper in chosen:
+        scores = {s.tag: s for s in tagger.explain(paper["title"], paper["abstract"])}
+        score = scores.get(tag)
+        if score is None or not score.assigned:
+            continue
+        fired = ", ".join(f"{hit.rule}={hit.matched!r}" for hit in score.hits) or "-"
+        print(f"\n[{tag}: rules {score.score:g}/{score.threshold:g}, model {score.model}]")
+        print(f"{paper['title']}\n  rules: {fired}")
+        print(textwrap.indent(textwrap.fill(paper["abstract"][:420], 100), "  "))
+        shown += 1
+        if shown == size:
+            break
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gold", type=Path, default=SHARED / "gold" / "seed-tags.jsonl")
-    parser.add_argument("--seeds", type=Path, default=SHARED / "seeds")
+    parser.add_argument("--test", type=Path, default=HERE / "labels" / "test.jsonl")
+    parser.add_argument("--gold", type=Path, help="labels to measure on instead of the test part")
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpus" / "papers.jsonl")
-    parser.add_argument("--misses", type=int, default=15)
-    parser.add_argument(
-        "--sample",
-        nargs=2,
-        metavar=("TAG", "N"),
-        help="print N random corpus hits of TAG and ~2N/3 near misses, with the rules that fired",
-    )
-    parser.add_argument("--seed", type=int, default=4, help="seed of --sample (default 4)")
+    parser.add_argument("--cv", action="store_true", help="also cross-validate on the dev part")
+    parser.add_argument("--sample", nargs=2, metavar=("TAG", "N"))
+    parser.add_argument("--seed", type=int, default=4)
     args = parser.parse_args()
 
-    tax = default_taxonomy()
-    papers = [json.loads(line) for line in args.corpus.read_text("utf-8").splitlines()]
     if args.sample:
-        print_sample(tax, papers, args.sample[0], int(args.sample[1]), args.seed)
+        papers = [json.loads(line) for line in args.corpus.read_text("utf-8").splitlines()]
+        print_sample(papers, args.sample[0], int(args.sample[1]), args.seed)
         return
-    report = gold_report(tax, args.gold, args.seeds)
-    start = time.perf_counter()
-    corpus_counts: Counter[str] = Counter()
-    untagged = 0
-    for paper in papers:
-        tags = tag_paper(tax, paper["title"], paper["abstract"])
-        corpus_counts.update(tags)
-        untagged += not tags
-    elapsed = time.perf_counter() - start
-
-    print_report(report, corpus_counts, args.misses)
-    print(
-        f"\ncorpus: {len(papers)} papers tagged in {elapsed:.2f} s "
-        f"({1e6 * elapsed / len(papers):.0f} us a paper), {untagged} untagged"
-    )
+    tax = default_taxonomy()
+    order = list(tax.tags)
+    taggers = {mode: Tagger(tax, mode=mode) for mode in MODES}
+    sets = [("held-out test part", args.gold or args.test)]
+    if args.gold is None:
+        sets.append(("seed gold (training data)", DATA / "seed.jsonl"))
+    for name, path in sets:
+        papers = load(path)
+        results = {mode: report(papers, tag_all(taggers[mode], papers), order) for mode in MODES}
+        print_table(f"{name}: {len(papers)} papers ({path.name})", results)
+    if args.cv:
+        dev, seed = load(DATA / "labelled.jsonl"), load(DATA / "seed.jsonl")
+        print_table(
+            f"dev part, 5-fold cross-validation: {len(dev)} papers",
+            cross_validate(dev, seed, args.corpus),
+        )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import pytest
 import papertriage.ingest as ingest_module
 from papertriage.errors import NotFoundError, StoreError
 from papertriage.ingest import file_sha256, ingest_file, ingest_paths
-from papertriage.library import tag_pending
+from papertriage.library import tag_pending, tagger
 from papertriage.normalize import paper_id, title_key
 from papertriage.safety import check_library
 from papertriage.store import APPLICATION_ID, MIGRATIONS, PaperFilter, Store
@@ -271,7 +271,7 @@ def test_a_repeat_with_the_same_text_keeps_the_paper_as_it_was(
         return row[0], row[1], store.paper_text(pid)[1]
 
     ingest("a.txt", 1, abstract)
-    tag_pending(store, default_taxonomy())
+    tag_pending(store, tagger(store, default_taxonomy()))
     store.sync_search_index()
     first = state()
     assert first[1] is not None

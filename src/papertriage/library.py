@@ -7,7 +7,9 @@ interrupted run (papers not yet tagged with the current taxonomy) is picked up b
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -20,18 +22,24 @@ from .models import Paper
 from .normalize import fold, paper_id, title_key
 from .store import PaperFilter, Store
 from .tagging import (
+    Corrections,
     EvalReport,
+    Mode,
+    Tagger,
+    TaggerPool,
     TagScore,
     Taxonomy,
     evaluate,
     load_gold,
     load_taxonomy,
-    score_paper,
-    tag_paper,
 )
 
 Progress = Callable[[int, int], None]
 _TAG_BATCH = 1000
+_BACKGROUND = 400
+_POOL_AT = 20_000
+"""Papers to tag from which worker processes pay for their start (about a second)."""
+_MAX_WORKERS = 4
 TAXONOMY_META = "taxonomy"
 
 
@@ -102,32 +110,80 @@ def check_tags(taxonomy: Taxonomy, names: Sequence[str]) -> None:
             raise UsageError(f"unknown tag {name!r}{hint} (see `papertriage tags`)")
 
 
+def tagger(store: Store, taxonomy: Taxonomy, mode: Mode = "both") -> Tagger:
+    """The library's tagger: the taxonomy, the shipped model, and the user's tag decisions."""
+    decided = store.decided_papers()
+    corrections = (
+        Corrections(decided, store.background_texts(_BACKGROUND))
+        if decided and mode == "both"
+        else None
+    )
+    return Tagger(taxonomy, corrections=corrections, mode=mode)
+
+
 def tag_pending(
-    store: Store, taxonomy: Taxonomy, *, everything: bool = False, progress: Progress | None = None
+    store: Store, tagger: Tagger, *, everything: bool = False, progress: Progress | None = None
 ) -> int:
-    """Tag every paper not yet tagged with this taxonomy (or every paper); return how many."""
-    fingerprint = taxonomy.fingerprint()
+    """Tag every paper not yet tagged by this tagger (or every paper); return how many.
+
+    A large run tags in worker processes (`TaggerPool`), a few batches ahead of the writes.
+    """
+    fingerprint = tagger.fingerprint()
     wanted = None if everything else fingerprint
     total = store.count_papers_to_tag(wanted)
     done = 0
-    after = ""
-    while rows := store.papers_to_tag(wanted, _TAG_BATCH, after):
-        tagged = [(paper, tag_paper(taxonomy, title, abstract)) for paper, title, abstract in rows]
+
+    def write(rows: list[tuple[str, str, str]], tags: list[list[str]]) -> None:
+        nonlocal done
         with store.atomic():
-            store.set_rule_tags(fingerprint, tagged)
-        after = rows[-1][0]
+            store.set_rule_tags(
+                fingerprint, [(row[0], t) for row, t in zip(rows, tags, strict=True)]
+            )
         done += len(rows)
         if progress is not None:
             progress(done, total)
+
+    pages = _pages(store, wanted)
+    workers = min(_cores(), _MAX_WORKERS)
+    if total < _POOL_AT or workers < 2:
+        for rows in pages:
+            write(rows, tagger.tag_batch([(title, abstract) for _, title, abstract in rows]))
+    else:
+        with TaggerPool(tagger, workers) as pool:
+            ahead: deque[tuple[list[tuple[str, str, str]], Future[list[list[str]]]]] = deque()
+            for rows in pages:
+                ahead.append(
+                    (rows, pool.submit([(title, abstract) for _, title, abstract in rows]))
+                )
+                if len(ahead) > 2 * workers:
+                    rows_done, future = ahead.popleft()
+                    write(rows_done, future.result())
+            while ahead:
+                rows_done, future = ahead.popleft()
+                write(rows_done, future.result())
     with store.atomic():
         store.set_meta(TAXONOMY_META, fingerprint)
     return done
 
 
+def _pages(store: Store, wanted: str | None) -> Iterator[list[tuple[str, str, str]]]:
+    """The papers to tag, a batch at a time, by id (a later batch never repeats an earlier one)."""
+    after = ""
+    while rows := store.papers_to_tag(wanted, _TAG_BATCH, after):
+        yield rows
+        after = rows[-1][0]
+
+
+def _cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def tags_are_stale(store: Store, taxonomy: Taxonomy) -> bool:
-    """True when the library's rule tags were assigned with another taxonomy."""
+    """True when the library's tags were assigned by another taxonomy, model or decisions."""
     used = store.get_meta(TAXONOMY_META)
-    return used is not None and used != taxonomy.fingerprint()
+    return used is not None and used != tagger(store, taxonomy).fingerprint()
 
 
 class IngestOutcome(BaseModel):
@@ -148,13 +204,13 @@ def ingest(
     """Ingest dumps, merge the new titles with the duplicates they have, then tag what changed."""
     report = ingest_paths(store, paths, year, on_file)
     merged = dedupe_library(store, dedupe)
-    tagged = tag_pending(store, taxonomy, progress=on_tag)
+    tagged = tag_pending(store, tagger(store, taxonomy), progress=on_tag)
     store.sync_search_index()
     return IngestOutcome(report=report, dedupe=merged, tagged=tagged)
 
 
 class TagExplanation(BaseModel):
-    """Why a paper has the tags it has: the rules' scores and the user's decisions."""
+    """Why a paper has the tags it has: rules, model and the user's decisions."""
 
     paper_id: str
     title: str
@@ -162,29 +218,36 @@ class TagExplanation(BaseModel):
     decisions: dict[str, bool]
     tags: dict[str, str]
     """The effective tags with their origin (`rule` or `user`)."""
+    learned: list[str] = []
+    """Tags whose model learned a correction from the user's decisions."""
 
 
 def explain(store: Store, taxonomy: Taxonomy, paper_id: str) -> TagExplanation:
     title, abstract = store.paper_text(paper_id)
+    decider = tagger(store, taxonomy)
     return TagExplanation(
         paper_id=paper_id,
         title=title,
-        scores=score_paper(taxonomy, title, abstract),
+        scores=decider.explain(title, abstract),
         decisions=store.tag_decisions(paper_id),
         tags=store.paper_tags(paper_id),
+        learned=decider.learned,
     )
 
 
-def evaluate_gold(store: Store, taxonomy: Taxonomy, gold_path: Path) -> EvalReport:
-    """The tagger's rules (not the user's decisions) against gold labels, matched by title."""
+def evaluate_gold(
+    store: Store, taxonomy: Taxonomy, gold_path: Path, mode: Mode = "both"
+) -> EvalReport:
+    """The tagger (not the user's decisions) against gold labels, matched by title."""
     gold = load_gold(gold_path)
     keys = {paper_id(key): key for key in {title_key(item.title) for item in gold}}
-    predicted: dict[str, list[str]] = {}
+    found: list[tuple[str, str, str]] = []
     for variant, (paper, _, _, present) in store.variant_states(keys).items():
-        if not present:
-            continue
-        title, abstract = store.paper_text(paper)
-        predicted[keys[variant]] = tag_paper(taxonomy, title, abstract)
+        if present:
+            found.append((keys[variant], *store.paper_text(paper)))
+    decider = tagger(store, taxonomy, mode)
+    tags = decider.tag_batch([(title, abstract) for _, title, abstract in found])
+    predicted = {key: tagged for (key, _, _), tagged in zip(found, tags, strict=True)}
     return evaluate(predicted, gold, tag_order=list(taxonomy.tags))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +19,13 @@ from .common import (
     handles_errors,
     open_store,
 )
+
+
+class EvalMode(StrEnum):
+    both = "both"
+    rules = "rules"
+    model = "model"
+
 
 tags_app = typer.Typer(
     help="The topic tags: list them, explain a paper's tags, measure the tagger.",
@@ -72,6 +80,10 @@ def tags_eval(
         ),
     ],
     misses: Annotated[int, typer.Option(min=0, help="How many of the worst misses to show.")] = 10,
+    mode: Annotated[
+        EvalMode,
+        typer.Option(help="Measure the rules and model together, or one side alone."),
+    ] = EvalMode.both,
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
@@ -79,7 +91,7 @@ def tags_eval(
     """Compare the tagger with gold labels for papers in the library."""
     tax = library.resolve_taxonomy(taxonomy)
     with open_store(db) as store:
-        report = library.evaluate_gold(store, tax, gold)
+        report = library.evaluate_gold(store, tax, gold, mode.value)
     render.show_evaluation(report, fmt, misses)
 
 
@@ -92,7 +104,8 @@ def retag(
     """Tag the whole library again (after changing the taxonomy); your own tags stay."""
     tax = library.resolve_taxonomy(taxonomy)
     with open_store(db) as store, progress_bars() as stage:
-        count = library.tag_pending(store, tax, everything=True, progress=stage("Tagging"))
+        decider = library.tagger(store, tax)
+        count = library.tag_pending(store, decider, everything=True, progress=stage("Tagging"))
         counts = store.tag_counts()
     render.info(f"retagged {count} papers")
     render.show_tags(tax, counts, Format.table)

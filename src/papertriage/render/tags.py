@@ -74,6 +74,8 @@ def show_explanation(explanation: TagExplanation, fmt: Format) -> None:
                 "score": score.score,
                 "threshold": score.threshold,
                 "assigned": score.assigned,
+                "model": score.model,
+                "evidence": score.evidence,
                 "field": hit.field,
                 "rule": hit.rule,
                 "weight": hit.weight,
@@ -83,14 +85,34 @@ def show_explanation(explanation: TagExplanation, fmt: Format) -> None:
             for hit in score.hits
         ]
         write_csv(
-            rows, ["tag", "score", "threshold", "assigned", "field", "rule", "weight", "matched"]
+            rows,
+            [
+                "tag",
+                "score",
+                "threshold",
+                "assigned",
+                "model",
+                "evidence",
+                "field",
+                "rule",
+                "weight",
+                "matched",
+            ],
         )
         return
     console = stdout_console()
     console.print(Text(clean(explanation.title), style="bold"))
     console.print(Text(f"{explanation.paper_id}", style="dim"))
-    view = new_table("tag", "score", "rules that fired (weight, field: matched text)", "result")
+    view = new_table(
+        "tag",
+        "rules",
+        "rules that fired (weight, field: matched text)",
+        "model",
+        "words the model weighed most",
+        "result",
+    )
     view.columns[2].overflow = "fold"
+    view.columns[4].overflow = "fold"
     for score in explanation.scores:
         hits = Text()
         for index, hit in enumerate(score.hits):
@@ -102,23 +124,37 @@ def show_explanation(explanation: TagExplanation, fmt: Format) -> None:
             hits.append(clean(hit.matched), style="italic")
         if score.via:
             hits.append(("\n" if score.hits else "") + score.via, style="dim")
+        words = Text()
+        for index, (feature, weight) in enumerate(score.features):
+            if index:
+                words.append(", ")
+            words.append(clean(feature), style="green" if weight > 0 else "red")
+        model = "-" if score.model is None else f"{score.model:.2f}"
+        if score.tag in explanation.learned:
+            model += "*"
         decided = explanation.decisions.get(score.tag)
         result = _tag_result(score.assigned, decided)
-        view.add_row(score.tag, f"{score.score:g} / {score.threshold:g}", hits, result)
+        view.add_row(
+            score.tag, f"{score.score:g} / {score.threshold:g}", hits, model, words, result
+        )
     for name, assigned in sorted(explanation.decisions.items()):
         if all(score.tag != name for score in explanation.scores):
             view.add_row(
-                name, "-", Text("no rule fired", style="dim"), _tag_result(False, assigned)
+                name, "-", Text("no rule fired", style="dim"), "-", "", _tag_result(False, assigned)
             )
     console.print(view)
+    if explanation.learned:
+        console.print(
+            Text("* the model learned from your own tag decisions for this tag", style="dim")
+        )
 
 
-def _tag_result(by_rules: bool, decided: bool | None) -> Text:
+def _tag_result(assigned: bool, decided: bool | None) -> Text:
     if decided is True:
         return Text("added by you", style="bold cyan")
     if decided is False:
         return Text("removed by you", style="bold red")
-    return Text("tagged", style="cyan") if by_rules else Text("not tagged", style="dim")
+    return Text("tagged", style="cyan") if assigned else Text("not tagged", style="dim")
 
 
 def show_evaluation(report: EvalReport, fmt: Format, misses: int) -> None:

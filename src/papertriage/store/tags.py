@@ -98,3 +98,26 @@ class TagQueries(StoreBase):
                     " assigned = excluded.assigned, decided_at = excluded.decided_at",
                     (paper_id, tag, int(assigned), now),
                 )
+
+    def decided_papers(self) -> list[tuple[tuple[str, str], dict[str, bool]]]:
+        """The papers the user decided tags for, with their shown text and every decision."""
+        rows = self.conn.execute(
+            "SELECT d.paper_id, d.tag, d.assigned, c.title, c.abstract FROM tag_decisions d"
+            " JOIN papers p ON p.id = d.paper_id JOIN sightings c ON c.id = p.sighting_id"
+            " ORDER BY d.paper_id, d.tag"
+        )
+        papers: dict[str, tuple[tuple[str, str], dict[str, bool]]] = {}
+        for paper, tag, assigned, title, abstract in rows:
+            papers.setdefault(paper, ((title, abstract), {}))[1][tag] = bool(assigned)
+        return list(papers.values())
+
+    def background_texts(self, limit: int) -> list[tuple[str, str]]:
+        """Up to `limit` papers' shown texts, the same ones each time for the same library
+        (ids are hashes, so the first ones by id are a fair sample)."""
+        rows = self.conn.execute(
+            "SELECT c.title, c.abstract FROM papers p JOIN sightings c ON c.id = p.sighting_id"
+            " WHERE NOT EXISTS (SELECT 1 FROM tag_decisions d WHERE d.paper_id = p.id)"
+            " ORDER BY p.id LIMIT ?",
+            (limit,),
+        )
+        return [(row[0], row[1]) for row in rows]

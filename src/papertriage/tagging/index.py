@@ -89,12 +89,21 @@ class FastScorer:
         """The features of a prepared text (see the class docstring)."""
         words = set(text.translate(_WORD_ONLY).split())
         cached = list(map(self.cache.get, words))  # one C-level pass; misses are rare
-        if None in cached:
-            cached = [self.cache.get(word) or self._word_features(word) for word in words]
+        if None in cached:  # a word with no features caches (), so test for None, not falsy
+            cached = [
+                found if found is not None else self._word_features(word)
+                for word, found in zip(words, cached, strict=True)
+            ]
         return set().union(*cast(list[tuple[str, ...]], cached))
 
     def assigned(self, title: str, abstract: str) -> set[str]:
         """The tags whose rules reach their thresholds (before `implies`)."""
+        scores = self.scores(title, abstract)
+        pairs = zip(self.tags, scores, strict=True)
+        return {name for (name, threshold), score in pairs if score >= threshold}
+
+    def scores(self, title: str, abstract: str) -> list[float]:
+        """Every planned tag's rule score, in plan order, rounded as `score_paper` rounds."""
         hits: list[tuple[int, int]] = []
         for field, text in enumerate((title, abstract)):
             features = self.features(text)
@@ -110,8 +119,4 @@ class FastScorer:
         scores = [0.0] * len(self.tags)
         for rule_id, field in hits:
             scores[self.tag_of[rule_id]] += self.weights[rule_id][field]
-        return {
-            name
-            for (name, threshold), score in zip(self.tags, scores, strict=True)
-            if round(score, 6) >= threshold
-        }
+        return [round(score, 6) for score in scores]

@@ -36,9 +36,15 @@ class TagScore(BaseModel):
     assigned: bool
     hits: list[RuleHit]
     via: str | None = None
+    model: float | None = None
+    """The learned model's probability for the tag, when it has a say."""
+    evidence: float | None = None
+    """Rules and model combined; the tag is assigned at 0 or more."""
+    features: list[tuple[str, float]] = []
+    """The words that moved the model most, with their share of its log-odds."""
 
 
-def _implied(tax: Taxonomy, assigned: Iterable[str]) -> dict[str, str]:
+def implied(tax: Taxonomy, assigned: Iterable[str]) -> dict[str, str]:
     """Tags brought in by `implies` (transitively), each with the tag that brought it."""
     via: dict[str, str] = {}
     stack = list(assigned)
@@ -56,7 +62,7 @@ def _implied(tax: Taxonomy, assigned: Iterable[str]) -> dict[str, str]:
 def tag_paper(tax: Taxonomy, title: str, abstract: str) -> list[str]:
     """The tags a paper gets, in taxonomy order. The fast path: no explanations are built."""
     assigned = tax.scorer().assigned(prepare_text(title), prepare_text(abstract))
-    assigned.update(_implied(tax, assigned))
+    assigned.update(implied(tax, assigned))
     return [name for name in tax.tags if name in assigned]
 
 
@@ -84,7 +90,7 @@ def score_paper(tax: Taxonomy, title: str, abstract: str) -> list[TagScore]:
                 tag=name, score=total, threshold=threshold, assigned=total >= threshold, hits=hits
             )
     assigned = [name for name, score in scores.items() if score.assigned]
-    for target, source in _implied(tax, assigned).items():
+    for target, source in implied(tax, assigned).items():
         score = scores.setdefault(
             target,
             TagScore(

@@ -21,7 +21,7 @@ from papertriage.tagging.index import FastScorer
 from papertriage.tagging.matching import Matcher, compile_matcher
 
 # Bump when the scoring itself changes, so stores that saved an older fingerprint retag.
-ENGINE_VERSION = 1
+ENGINE_VERSION = 2
 
 
 class Rule(BaseModel):
@@ -84,6 +84,8 @@ class Taxonomy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     title_factor: float = Field(default=2.0, ge=1)
+    model: bool = True
+    """Whether the learned model decides along with the rules (false: rules alone)."""
     tags: dict[str, TagDef]
 
     _plan: tuple[PlannedTag, ...] | None = PrivateAttr(default=None)
@@ -137,6 +139,7 @@ class Taxonomy(BaseModel):
         effective = {
             "engine": ENGINE_VERSION,
             "title_factor": self.title_factor,
+            "model": self.model,
             "tags": [
                 {
                     "name": tag.name,
