@@ -14,6 +14,8 @@ from papertriage.errors import DumpError
 from papertriage.parse import (
     DateContext,
     date_context,
+    date_from_papers,
+    latest_weekday,
     paragraphs,
     parse_date_line,
     parse_text,
@@ -134,6 +136,25 @@ def test_year_resolution_order(tmp_path: Path) -> None:
     plain.write_text("x")
     context = date_context(plain)
     assert context.year is None and context.reference == dt.date.today()
+
+
+def test_a_guessed_year_puts_the_page_on_a_weekday() -> None:
+    """Daily Papers appear Monday to Friday: `Sep 26` saved on 2026-12-04 is 2025's Friday,
+    not 2026's Saturday."""
+    cloned = DateContext(reference=dt.date(2026, 12, 4))
+    assert resolve_date(9, 26, None, cloned, "x", 1) == dt.date(2025, 9, 26)
+    assert resolve_date(9, 3, None, cloned, "x", 1) == dt.date(2026, 9, 3)
+    assert latest_weekday(2, 29, dt.date(2026, 12, 4)) == dt.date(2024, 2, 29)
+    with pytest.raises(ValueError):
+        latest_weekday(2, 30, dt.date(2026, 12, 4))
+
+
+def test_a_page_comes_after_nearly_all_of_its_papers() -> None:
+    seen = [dt.date(2024, 8, 31), dt.date(2024, 9, 2), dt.date(2024, 9, 3)]
+    assert date_from_papers(9, 3, seen) == dt.date(2024, 9, 3)
+    assert date_from_papers(1, 2, [dt.date(2024, 12, 30)]) == dt.date(2025, 1, 2)
+    odd = [dt.date(2024, 9, 1)] * 9 + [dt.date(2026, 1, 1)]
+    assert date_from_papers(9, 3, odd) == dt.date(2024, 9, 3)
 
 
 def test_mtime_year_is_the_latest_day_not_after_the_file() -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,7 +82,8 @@ class DateContext:
     year: int | None = None
     """From --year or a 4-digit year in the file name."""
     reference: dt.date | None = None
-    """The file's modification date: a date line means the latest such day on or before it."""
+    """The file's modification date: a date line means the latest weekday with that date on or
+    before it (see `latest_weekday`)."""
     fallback: dt.date | None = None
     """A full date in the file name, used when the dump has no date line at all."""
 
@@ -105,6 +106,40 @@ def parse_date_line(text: str) -> tuple[int, int, int | None] | None:
     return month, day, int(match["year"]) if match["year"] else None
 
 
+def _days(month: int, day: int, years: Iterable[int]) -> Iterator[dt.date]:
+    """This month and day in each of these years that has it (Feb 29: leap years only)."""
+    for year in years:
+        try:
+            yield dt.date(year, month, day)
+        except ValueError:
+            continue
+
+
+def latest_weekday(month: int, day: int, reference: dt.date) -> dt.date:
+    """The latest such day on or before `reference` (a day's grace for time zones) that is a
+    weekday, else the latest such day. Raises ValueError when no year has it (Feb 30).
+
+    A dump is saved on or after the day it shows, and Daily Papers appear Monday to Friday
+    only (every one of the corpus's 580 days): `Sep 26` saved in December 2026 is 2025-09-26,
+    a Friday, as 2026-09-26 is a Saturday.
+    """
+    latest = reference + dt.timedelta(days=1)
+    days = [d for d in _days(month, day, range(latest.year, latest.year - 12, -1)) if d <= latest]
+    if not days:
+        raise ValueError(f"no year has month {month} day {day}")
+    return next((d for d in days if d.weekday() < 5), days[0])
+
+
+def date_from_papers(month: int, day: int, seen: Sequence[dt.date]) -> dt.date:
+    """The first such day on or after the day by which nine in ten of a page's papers had been
+    seen in dumps with known dates (less a day for time zones): a page lists papers already
+    featured, a day or a few weeks before. One odd paper in ten does not move the page a year.
+    """
+    ordered = sorted(seen)
+    by = ordered[max(0, -(-len(ordered) * 9 // 10) - 1)] - dt.timedelta(days=1)
+    return next(d for d in _days(month, day, range(by.year, by.year + 9)) if d >= by)
+
+
 def resolve_date(
     month: int, day: int, year: int | None, context: DateContext, source: str, line: int
 ) -> dt.date:
@@ -114,16 +149,7 @@ def resolve_date(
             return dt.date(year, month, day)
         if context.year is not None:
             return dt.date(context.year, month, day)
-        reference = context.reference or dt.date.today()
-        # A dump is saved on or soon after the day it shows: take the latest such day.
-        for candidate_year in (reference.year + 1, reference.year, reference.year - 1):
-            try:
-                candidate = dt.date(candidate_year, month, day)
-            except ValueError:
-                continue
-            if candidate <= reference + dt.timedelta(days=1):
-                return candidate
-        return dt.date(reference.year - 4, month, day)
+        return latest_weekday(month, day, context.reference or dt.date.today())
     except ValueError:
         shown = f"{year or context.year or ''}".strip()
         raise DumpError(
@@ -278,10 +304,15 @@ def parse_text(
     return list(_records(parse_paragraphs(paragraphs([text]), source, context), source))
 
 
+def named_year(path: Path) -> int | None:
+    """A 4-digit year in the file's name (`2025-09-26.txt`, `daily-2025.txt`)."""
+    found = _FILE_YEAR.search(path.name)
+    return int(found[1]) if found else None
+
+
 def date_context(path: Path, year: int | None = None) -> DateContext:
     """Where the dump's dates get their year: --year, the file name, else the file's mtime."""
-    name = path.name
-    full = _FILE_DATE.search(name)
+    full = _FILE_DATE.search(path.name)
     fallback: dt.date | None = None
     if full:
         try:
@@ -289,9 +320,7 @@ def date_context(path: Path, year: int | None = None) -> DateContext:
         except ValueError:
             fallback = None
     if year is None:
-        found = _FILE_YEAR.search(name)
-        if found:
-            year = int(found[1])
+        year = named_year(path)
     reference: dt.date | None = None
     if year is None:  # only then is the mtime needed
         try:

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..errors import NotFoundError
 from ..models import Paper, PaperDetail, Sighting
-from .base import PaperFilter, SightingRow, SourceRow, Stats, _date, now_iso
+from .base import (
+    GUESSED,
+    PaperFilter,
+    SightingRow,
+    SourceRow,
+    Stats,
+    YearFrom,
+    _date,
+    now_iso,
+)
 from .triage import TriageQueries
 
 _NEWER_TEXT = """(excluded.last_seen >= last_seen OR last_seen IS NULL)
@@ -34,7 +43,7 @@ class PaperQueries(TriageQueries):
 
     def source_by_path(self, path: str) -> SourceRow | None:
         row = self.conn.execute(
-            "SELECT id, path, name, sha256 FROM sources WHERE path = ?", (path,)
+            "SELECT id, path, name, sha256, year_from FROM sources WHERE path = ?", (path,)
         ).fetchone()
         return SourceRow(**dict(row)) if row else None
 
@@ -44,7 +53,8 @@ class PaperQueries(TriageQueries):
 
     def source_by_sha256(self, sha256: str) -> SourceRow | None:
         row = self.conn.execute(
-            "SELECT id, path, name, sha256 FROM sources WHERE sha256 = ? LIMIT 1", (sha256,)
+            "SELECT id, path, name, sha256, year_from FROM sources WHERE sha256 = ? LIMIT 1",
+            (sha256,),
         ).fetchone()
         return SourceRow(**dict(row)) if row else None
 
@@ -91,13 +101,80 @@ class PaperQueries(TriageQueries):
         return cursor.lastrowid
 
     def finish_source(
-        self, source_id: int, records: int, header_date: str | None, date: str | None
+        self,
+        source_id: int,
+        records: int,
+        header_date: str | None,
+        date: str | None,
+        year_from: YearFrom | None,
     ) -> None:
-        """Record what the file held: its record count and first date line (ISO date)."""
+        """Record what the file held: its record count, first date line (ISO date) and where
+        its year came from."""
         self.conn.execute(
-            "UPDATE sources SET records = ?, header_date = ?, date = ? WHERE id = ?",
-            (records, header_date, date, source_id),
+            "UPDATE sources SET records = ?, header_date = ?, date = ?, year_from = ? WHERE id = ?",
+            (records, header_date, date, year_from, source_id),
         )
+
+    def guessed_sources(self) -> list[tuple[int, str, YearFrom]]:
+        """(id, name, how) of the dumps whose year was guessed."""
+        marks = ", ".join("?" * len(GUESSED))
+        rows = self.conn.execute(
+            f"SELECT id, name, year_from FROM sources WHERE year_from IN ({marks}) ORDER BY id",
+            GUESSED,
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    def source_evidence(self, source_id: int) -> list[tuple[str, str | None]]:
+        """(date line, first seen) of each paper of a dump: the earliest date it has in a dump
+        whose year is not guessed (None: it has none)."""
+        marks = ", ".join("?" * len(GUESSED))
+        rows = self.conn.execute(
+            "SELECT g.header_date, (SELECT min(o.date) FROM sightings o"
+            " JOIN sources s ON s.id = o.source_id WHERE o.paper_id = g.paper_id"
+            f" AND coalesce(s.year_from, '') NOT IN ({marks})) FROM sightings g"
+            " WHERE g.source_id = ? AND g.header_date IS NOT NULL",
+            (*GUESSED, source_id),
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def source_dates(self, source_id: int) -> dict[str, str]:
+        """The date each date line of a dump resolved to."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT header_date, date FROM sightings"
+            " WHERE source_id = ? AND header_date IS NOT NULL AND date IS NOT NULL",
+            (source_id,),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    def redate_source(
+        self, source_id: int, dates: Mapping[str, str], year_from: YearFrom
+    ) -> list[str]:
+        """Give a dump's date lines new dates (by date line) and say where its year came from;
+        return its papers, whose summaries the caller refreshes."""
+        conn = self.conn
+        conn.executemany(
+            "UPDATE sightings SET date = ? WHERE source_id = ? AND header_date = ?",
+            ((date, source_id, header) for header, date in dates.items()),
+        )
+        conn.execute(
+            "UPDATE sources SET year_from = ?1, date = (SELECT date FROM sightings"
+            " WHERE source_id = ?2 ORDER BY position LIMIT 1) WHERE id = ?2",
+            (year_from, source_id),
+        )
+        papers = [
+            row[0]
+            for row in conn.execute(
+                "SELECT DISTINCT paper_id FROM sightings WHERE source_id = ?", (source_id,)
+            )
+        ]
+        if dates:
+            conn.execute(
+                "UPDATE variants SET first_seen = (SELECT min(g.date) FROM sightings g"
+                " WHERE g.paper_id = variants.paper_id AND g.key = variants.key)"
+                " WHERE paper_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(papers),),
+            )
+        return papers
 
     # --- papers and sightings ------------------------------------------------------------
 
