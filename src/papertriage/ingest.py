@@ -26,7 +26,14 @@ from pydantic import BaseModel
 
 from .errors import DumpError
 from .normalize import paper_id, title_key
-from .parse import RawRecord, date_from_papers, named_year, parse_date_line, read_dump_rows
+from .parse import (
+    Paragraph,
+    RawRecord,
+    date_from_papers,
+    named_year,
+    parse_date_line,
+    read_dump_rows,
+)
 from .store import GUESSED, SightingRow, SourceRow, Store, YearFrom
 
 Status = Literal["ingested", "replaced", "redated", "unchanged", "duplicate", "rejected"]
@@ -56,6 +63,14 @@ class FileResult(BaseModel):
     """The years its date lines were given."""
     years_before: list[int] = []
     """The years they had before, when --year re-dated it (status `redated`)."""
+    skipped: list[SkippedTitle] = []
+
+
+class SkippedTitle(BaseModel):
+    """A title with no abstract where a page of the dump ends: cut short, not a paper."""
+
+    line: int
+    title: str
 
 
 class Redated(BaseModel):
@@ -180,6 +195,8 @@ class Prepared(NamedTuple):
     unchanged as far as the worker knew)."""
     error: tuple[str, int | None] | None = None
     """(reason, line) of a bad file."""
+    skipped: tuple[Paragraph, ...] = ()
+    """Titles without their abstract where a page was cut short (see `parse_paragraphs`)."""
 
 
 def _prepared_rows(records: Iterable[RawRecord]) -> Iterator[PreparedRow]:
@@ -208,11 +225,12 @@ def prepare(
         return Prepared(None, None, (f"cannot read file: {exc.strerror}", None))
     if data is None or sha256 == stored:
         return Prepared(sha256, None)
+    skipped: list[Paragraph] = []
     try:
-        rows = list(_prepared_rows(read_dump_rows(path, year, source=shown, data=data)))
+        rows = list(_prepared_rows(read_dump_rows(path, year, shown, data, skipped)))
     except DumpError as exc:
         return Prepared(sha256, None, (exc.reason, exc.line))
-    return Prepared(sha256, rows)
+    return Prepared(sha256, rows, skipped=tuple(skipped))
 
 
 class FileSource(NamedTuple):
@@ -257,18 +275,23 @@ def ingest_file(
             if prepared.error is not None:
                 raise DumpError(shown, *prepared.error)
             rows = prepared.rows
+            skipped = list(prepared.skipped) if rows is not None else []
             records = (
-                _prepared_rows(read_dump_rows(path, year, source=shown)) if rows is None else rows
+                _prepared_rows(read_dump_rows(path, year, shown, skipped=skipped))
+                if rows is None
+                else rows
             )
             if unchanged:
                 return _redate(store, records, shown, unchanged)
-            return _store_records(
+            result = _store_records(
                 store,
                 records,
                 FileSource(path=path, shown=shown, resolved=resolved, sha256=prepared.sha256),
                 previous,
                 "option" if year is not None else "name" if named_year(path) else None,
             )
+            result.skipped = [SkippedTitle(line=line, title=title) for title, line in skipped]
+            return result
     except DumpError as exc:
         return FileResult(path=shown, status="rejected", error=exc.reason, line=exc.line)
 

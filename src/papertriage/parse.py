@@ -57,10 +57,12 @@ _DATE_LINE = re.compile(
 )
 _FILE_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)-(\d\d)-(\d\d)(?!\d)")
 _FILE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
-# Every real title is at most 250 characters and none ends with a full stop; every real abstract
-# is longer or ends with one (checked on the 9,877 papers of the shared corpus). Only used to
-# spot a title whose abstract is missing, never to decide what a paragraph is.
+# Every real title is at most 250 characters (the corpus's longest has 175) and has at most one
+# sentence break inside (`Can LLMs Learn by Teaching? A Preliminary Study`), whatever it ends
+# with. Only used to tell where the alternation of titles and abstracts broke, never to decide
+# what a paragraph in its place is.
 _TITLE_MAX = 250
+_SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z(]")
 _CHUNK = 1 << 18
 
 
@@ -88,8 +90,9 @@ class DateContext:
     """A full date in the file name, used when the dump has no date line at all."""
 
 
-def looks_like_title(text: str) -> bool:
-    return len(text) <= _TITLE_MAX and not text.endswith(".")
+def reads_like_abstract(text: str) -> bool:
+    """Too long for a title, or sentences: ends like one and has two sentence breaks inside."""
+    return len(text) > _TITLE_MAX or (text[-1] in ".!?" and len(_SENTENCE_BREAK.findall(text)) >= 2)
 
 
 def parse_date_line(text: str) -> tuple[int, int, int | None] | None:
@@ -210,12 +213,21 @@ def paragraphs(chunks: Iterable[str]) -> Iterator[Paragraph]:
 
 
 def parse_paragraphs(
-    paragraphs: Iterable[Paragraph], source: str, context: DateContext | None = None
+    paragraphs: Iterable[Paragraph],
+    source: str,
+    context: DateContext | None = None,
+    skipped: list[Paragraph] | None = None,
 ) -> Iterator[RawRecord]:
-    """Yield the papers of a dump's paragraphs, in order. Raises DumpError on the first problem.
+    """Yield the papers of a dump's paragraphs, in order. Raises DumpError where the structure
+    breaks, naming the paragraph's line.
 
-    Records are plain tuples here: an ingest makes one per paper, and `read_dump` makes them
-    into `Record`s for everyone else.
+    What a paragraph is comes from where it stands: after page chrome, a date line or an
+    abstract comes a title, then its abstract (a title may end with `.`, `?` or `!`, an abstract
+    may be short). `reads_like_abstract` only tells where the alternation broke: an abstract
+    where a title should be, or after the title that follows a title (which has none then). A
+    title with no abstract at the end of a page (a paste cut short) is not a paper: it is added
+    to `skipped`, and the rest of the dump is kept. Records are plain tuples here: an ingest
+    makes one per paper, and `read_dump` makes them into `Record`s for everyone else.
     """
     context = context or DateContext()
     header: str | None = None
@@ -225,9 +237,7 @@ def parse_paragraphs(
     pending: Paragraph | None = None  # a short abstract candidate, held until the next paragraph
 
     def no_abstract(title: Paragraph) -> DumpError:
-        text = title[0]
-        shown = text if len(text) <= 80 else text[:77] + "..."
-        return DumpError(source, f'title "{shown}" has no abstract', title[1])
+        return DumpError(source, f'title "{_shown(title[0])}" has no abstract', title[1])
 
     def is_marker(text: str) -> bool:
         # casefold() never shortens a string, so a longer paragraph cannot be chrome.
@@ -237,47 +247,56 @@ def parse_paragraphs(
 
     for paragraph in paragraphs:
         text, line = paragraph
-        if pending is not None and title is not None:
-            # A title-like paragraph after a title is that title's (short) abstract unless an
-            # abstract follows it: then it is the next title and the first one lost its abstract.
-            if not is_marker(text) and not looks_like_title(text):
+        prose = reads_like_abstract(text)  # most abstracts are long: one test, and no other
+        if title is not None and pending is not None:
+            # A short paragraph after a title is that title's abstract unless an abstract
+            # follows it: then it is the next title and the first one has none.
+            if prose:
                 raise no_abstract(title)
             position += 1
             yield (position, title[1], header, date, title[0], pending[0])
             title, pending = None, None
-        if title is None:
-            if len(text) <= _CHROME_MAX and text.casefold() in CHROME:
+        elif title is not None:
+            if prose:
+                position += 1
+                yield (position, title[1], header, date, title[0], text)
+                title = None
                 continue
-            parsed = parse_date_line(text)
-            if parsed is not None:
-                month, day, year = parsed
-                header = text
-                date = resolve_date(month, day, year, context, source, line)
-                continue
-            if not looks_like_title(text):
-                raise DumpError(
-                    source,
-                    "expected a paper title but found a paragraph that reads like an abstract",
-                    line,
-                )
-            title = paragraph
-            continue
-        if len(text) <= _TITLE_MAX:  # most abstracts are longer: they skip both tests
-            if is_marker(text):
-                raise no_abstract(title)
-            if looks_like_title(text):
+            if not is_marker(text):
                 pending = paragraph
                 continue
-        position += 1
-        yield (position, title[1], header, date, title[0], text)
-        title = None
+            if skipped is not None:  # the page was cut short after this title
+                skipped.append(title)
+            title = None
+        if len(text) <= _CHROME_MAX and text.casefold() in CHROME:
+            continue
+        parsed = parse_date_line(text)
+        if parsed is not None:
+            month, day, year = parsed
+            header = text
+            date = resolve_date(month, day, year, context, source, line)
+            continue
+        if prose:
+            raise DumpError(
+                source,
+                f"expected a paper title but found a paragraph that reads like an abstract"
+                f" ({len(text)} characters): a title missing, or an abstract in two paragraphs?",
+                line,
+            )
+        title = paragraph
     if title is not None:
-        if pending is None:
-            raise no_abstract(title)
-        position += 1
-        yield (position, title[1], header, date, title[0], pending[0])
+        if pending is None:  # the paste ends after this title
+            if skipped is not None:
+                skipped.append(title)
+        else:
+            position += 1
+            yield (position, title[1], header, date, title[0], pending[0])
     if position == 0:
         raise DumpError(source, "no papers found (expected title and abstract paragraphs)")
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _records(rows: Iterable[RawRecord], source: str) -> Iterator[Record]:
@@ -388,15 +407,22 @@ def _decoded(blocks: Iterable[bytes], source: str) -> Iterator[str]:
 
 
 def read_dump_rows(
-    path: Path, year: int | None = None, source: str | None = None, data: bytes | None = None
+    path: Path,
+    year: int | None = None,
+    source: str | None = None,
+    data: bytes | None = None,
+    skipped: list[Paragraph] | None = None,
 ) -> Iterator[RawRecord]:
-    """Stream the papers of one dump file as plain tuples (see `parse_paragraphs`).
+    """Stream the papers of one dump file as plain tuples (see `parse_paragraphs`, which adds
+    titles cut off from their abstract to `skipped`).
 
     `data` is the file's content, if the caller has already read it whole.
     """
     name = source or str(path)
     blocks = _file_blocks(path, name) if data is None else [data]
-    return parse_paragraphs(paragraphs(_decoded(blocks, name)), name, date_context(path, year))
+    return parse_paragraphs(
+        paragraphs(_decoded(blocks, name)), name, date_context(path, year), skipped
+    )
 
 
 def read_dump(path: Path, year: int | None = None, source: str | None = None) -> Iterator[Record]:

@@ -86,6 +86,13 @@ def show_ingest_report(report: IngestReport, fmt: Format, dedupe: DedupeSummary)
     results = [result.model_dump() for result in report.files]
     totals = {**_ingest_totals(report), "merged": dedupe.merged, "candidates": dedupe.candidates}
     _warn_about_years(report)
+    for result in report.files:
+        for cut in result.skipped:
+            shown = cut.title if len(cut.title) <= 80 else cut.title[:77] + "..."
+            warn(
+                f'{result.path}:{cut.line}: title "{shown}" has no abstract where a page ends'
+                " (cut short?): skipped"
+            )
     if fmt is Format.json:
         write_json(
             {
