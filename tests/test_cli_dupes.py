@@ -254,3 +254,28 @@ def test_merge_groups_sharing_a_paper_fold_into_the_oldest_of_all(
     [paper] = listed(cli)
     assert paper["id"] == ids["c"] and paper["seen"] == 3
     assert cli("check").exit_code == 0
+
+
+def test_a_merged_paper_shows_its_best_title_and_the_tags_of_what_it_shows(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The title seen most, else the one seen first: a typo in one dump does not win."""
+    from papertriage.tagging import default_taxonomy, tag_paper
+
+    typo = "SkecthVideo: Sketch-based Video Generation and Editing"
+    right = "SketchVideo: Sketch-based Video Generation and Editing"
+    assert cli("ingest", str(SOURCE_A), str(SOURCE_B)).exit_code == 0
+
+    def shown() -> dict[str, Any]:
+        (paper,) = [p for p in listed(cli) if str(p["title"]).startswith(("Sketch", "Skecth"))]
+        return paper
+
+    assert shown()["title"] == right and shown()["seen"] == 2
+    assert by_title(dupes(cli), "Sketch")["title"] == right
+    again = tmp_path / "source-c-2025-10-03.txt"
+    again.write_text(SOURCE_B.read_text().replace("Oct 2", "Oct 3", 1), "utf-8")
+    assert cli("ingest", str(again)).exit_code == 0
+    assert shown()["title"] == typo and shown()["seen"] == 3  # now seen most
+    for paper in listed(cli):
+        expected = tag_paper(default_taxonomy(), str(paper["title"]), str(paper["abstract"]))
+        assert paper["tags"] == sorted(expected), paper["title"]

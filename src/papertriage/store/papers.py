@@ -23,6 +23,19 @@ from .triage import TriageQueries
 
 _NEWER_TEXT = """(excluded.last_seen >= last_seen OR last_seen IS NULL)
     AND (SELECT c.title, c.abstract FROM sightings c WHERE c.id = sighting_id) IS NOT (?5, ?6)"""
+
+
+_SHOWN_TITLE = "(SELECT c.title FROM sightings c WHERE c.id = sighting_id)"
+_TAKES_NEW = f"""CASE WHEN {_SHOWN_TITLE} = ?5 THEN {_NEWER_TEXT}
+    ELSE ((SELECT count(*) FROM sightings h WHERE h.paper_id = ?1 AND h.title = ?5),
+          (SELECT min(coalesce(h.date, '9999')) FROM sightings h
+           WHERE h.paper_id = ?1 AND h.title = {_SHOWN_TITLE}))
+       > ((SELECT count(*) FROM sightings h WHERE h.paper_id = ?1 AND h.title = {_SHOWN_TITLE}),
+          (SELECT min(coalesce(h.date, '9999')) FROM sightings h
+           WHERE h.paper_id = ?1 AND h.title = ?5)) END"""
+"""Whether a new sighting (?5 title, ?6 abstract) becomes the one its paper (?1) shows: with the
+title shown, if it is as new and says something else; with another title, if that title is now
+seen more often than the one shown, or as often and first seen earlier."""
 _FOLD_IN = f"""
 INSERT INTO papers (id, sighting_id, seen, first_seen, last_seen, created_at)
 VALUES (?1, ?2, 1, ?3, ?3, ?4)
@@ -32,8 +45,8 @@ ON CONFLICT (id) DO UPDATE SET
                THEN coalesce(excluded.first_seen, first_seen) ELSE first_seen END,
   last_seen = CASE WHEN last_seen IS NULL OR excluded.last_seen > last_seen
               THEN coalesce(excluded.last_seen, last_seen) ELSE last_seen END,
-  sighting_id = CASE WHEN {_NEWER_TEXT} THEN excluded.sighting_id ELSE sighting_id END,
-  tagged_with = CASE WHEN {_NEWER_TEXT} THEN NULL ELSE tagged_with END
+  sighting_id = CASE WHEN {_TAKES_NEW} THEN excluded.sighting_id ELSE sighting_id END,
+  tagged_with = CASE WHEN {_TAKES_NEW} THEN NULL ELSE tagged_with END
 """
 """Fold a sighting (?1 paper, ?2 id, ?3 date, ?4 now, ?5 title, ?6 abstract) into its paper."""
 
@@ -193,10 +206,11 @@ class PaperQueries(TriageQueries):
         showing a sighting, so it queues them for the search index, as one range of sighting
         ids. (A split makes a paper with none yet: the update that gives it one queues it.)
         Summaries are updated incrementally here; `refresh_papers` recomputes them from scratch
-        when sightings are removed. A sighting at least as new as the paper's last one becomes
-        the one whose title and abstract the paper shows (ties: the later one, as in refresh),
-        unless it shows the very same text: most sightings are repeats, and moving the paper to
-        another sighting would re-index its search entry and retag it for nothing.
+        when sightings are removed. A sighting becomes the one whose title and abstract the
+        paper shows when its title becomes the best (`refresh_papers`), or when it has the title
+        shown and is at least as new as the paper's last one (ties: the later one, as in
+        refresh), unless it shows the very same text: most sightings are repeats, and moving
+        the paper to another sighting would re-index its search entry and retag it for nothing.
         """
         created = now_iso()
         first: list[SightingRow] = []
@@ -229,8 +243,9 @@ class PaperQueries(TriageQueries):
     def refresh_papers(self, paper_ids: Iterable[str]) -> None:
         """Recompute what a paper shows from its sightings; drop papers left with none.
 
-        The canonical title and abstract are those of the newest sighting, since a revised
-        title is the one the authors settled on.
+        A paper shows its best title, the one seen most, else the one seen first (a typo in
+        one dump does not win over the title seen before it), with the abstract of its newest
+        sighting under that title.
         """
         conn = self.conn
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS touched (id TEXT PRIMARY KEY)")
@@ -243,7 +258,11 @@ class PaperQueries(TriageQueries):
               first_seen = (SELECT min(date) FROM sightings g WHERE g.paper_id = papers.id),
               last_seen = (SELECT max(date) FROM sightings g WHERE g.paper_id = papers.id),
               sighting_id = (SELECT id FROM sightings g WHERE g.paper_id = papers.id
-                             ORDER BY g.date IS NULL, g.date DESC, g.id DESC LIMIT 1),
+                             ORDER BY (SELECT count(*) FROM sightings h
+                                       WHERE h.paper_id = g.paper_id AND h.title = g.title) DESC,
+                                      (SELECT min(coalesce(h.date, '9999')) FROM sightings h
+                                       WHERE h.paper_id = g.paper_id AND h.title = g.title),
+                                      g.date IS NULL, g.date DESC, g.id DESC LIMIT 1),
               tagged_with = NULL
             WHERE id IN (SELECT id FROM temp.touched)
             """
