@@ -16,8 +16,10 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from .errors import PapertriageError, StoreError
+from .library import TAXONOMY_META
 from .models import Status
 from .store import Store, now_iso
+from .tagging import Taxonomy
 
 DECISIONS_FORMAT: Literal["papertriage-decisions"] = "papertriage-decisions"
 DECISIONS_VERSION = 1
@@ -106,6 +108,17 @@ def check_library(store: Store) -> CheckReport:
                 "SELECT v.id, s.first, v.sighting_id FROM variants v JOIN"
                 " (SELECT key, min(id) AS first FROM sightings GROUP BY key) s ON s.key = v.key"
                 " WHERE v.sighting_id IS NOT s.first LIMIT 100"
+            )
+        ],
+    )
+    tagged = store.get_meta(TAXONOMY_META) is not None  # a library never tagged has no tags yet
+    record(
+        "tags",
+        [
+            f"paper {row[0]} was never tagged (an interrupted run?): run `papertriage retag`"
+            for row in conn.execute(
+                "SELECT id FROM papers WHERE tagged_with IS NULL AND ? ORDER BY id LIMIT 100",
+                (tagged,),
             )
         ],
     )
@@ -248,14 +261,14 @@ def read_decisions(path: Path) -> Decisions:
         raise PapertriageError(f"{path}: {where}: {first['msg']}") from None
 
 
-def import_decisions(store: Store, decisions: Decisions) -> ImportSummary:
+def import_decisions(store: Store, decisions: Decisions, taxonomy: Taxonomy) -> ImportSummary:
     """Apply decisions to this library in one transaction; later decisions win over older ones.
 
     Decisions are stored under the ids they name, which every fresh library derives the same
     way from the titles; merges are redone here, and pairs the user split or called distinct
     are kept apart by the deduper from now on.
     """
-    from .merging import merge_papers
+    from .merging import merge_papers, tag_papers
 
     conn = store.conn
     known = {row[0] for row in conn.execute("SELECT id FROM variants")}
@@ -286,7 +299,7 @@ def import_decisions(store: Store, decisions: Decisions) -> ImportSummary:
                 " ON CONFLICT (a, b) DO UPDATE SET same = 0, decided_at = excluded.decided_at",
                 (min(pair.a, pair.b), max(pair.a, pair.b), pair.decided_at),
             )
-            _keep_apart(store, pair.a, pair.b)
+            tag_papers(store, taxonomy, _keep_apart(store, pair.a, pair.b))
     merges = 0
     for pair in decisions.pairs:
         if (
@@ -295,7 +308,7 @@ def import_decisions(store: Store, decisions: Decisions) -> ImportSummary:
             and pair.b in known
             and store.resolve_id(pair.a) != store.resolve_id(pair.b)
         ):
-            merge_papers(store, [pair.a, pair.b])
+            merge_papers(store, [pair.a, pair.b], taxonomy)
             merges += 1
     store.sync_search_index()
     return ImportSummary(
@@ -313,13 +326,16 @@ def _paper_of(store: Store, variant: str) -> str:
     return str(row[0]) if row else variant
 
 
-def _keep_apart(store: Store, a: str, b: str) -> None:
-    """If a distinct pair is merged in this library, take the later title back out."""
+def _keep_apart(store: Store, a: str, b: str) -> list[str]:
+    """If a distinct pair is merged in this library, take the later title back out; return the
+    papers that changed."""
     papers = store.variant_paper_map([a, b])
     if len(papers) == 2 and papers[a] == papers[b]:
         leaving = b if b != papers[b] else a
         old = store.detach_variant(leaving)
         store.refresh_papers([old, leaving])
+        return [old, leaving]
+    return []
 
 
 def write_decisions(decisions: Decisions, path: Path) -> None:
