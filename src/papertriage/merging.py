@@ -92,6 +92,9 @@ def dedupe_library(
         merged, targets = _merge_groups(
             store, [cluster.ids for cluster in result.clusters], evidence, "auto"
         )
+        decided, decided_targets = merge_decided(store)
+        merged += decided
+        targets |= decided_targets
         # One recount for all merged papers: per cluster, it was most of the time at 1M records.
         store.refresh_papers(targets)
         if taxonomy is not None:
@@ -161,6 +164,30 @@ def _merge_groups(
             )
     store.log_merges(logs)
     return len(logs), set(target_of.values())
+
+
+def merge_decided(store: Store) -> tuple[int, set[str]]:
+    """Merge the pairs the user called one paper before both were in the library (imported
+    decisions), unless another decision keeps their papers apart. Returns how many titles moved
+    and the papers they moved into, whose summaries the caller refreshes."""
+    groups: list[list[str]] = []
+    evidence: dict[str, PairScore] = {}
+    for a, b, paper_a, paper_b in store.decided_merges():
+        if store.kept_apart(paper_a, paper_b):
+            continue
+        groups.append([a, b])
+        title_a, title_b = fold(store.variant_title(a)), fold(store.variant_title(b))
+        evidence[a] = evidence[b] = PairScore(
+            a=a,
+            b=b,
+            title_score=title_similarity(title_a, title_b),
+            abstract_score=None,
+            decision="merge",
+            reason="merged by you",
+        )
+    if not groups:
+        return 0, set()
+    return _merge_groups(store, groups, evidence, "user")
 
 
 def merge_papers(

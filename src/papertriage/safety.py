@@ -214,6 +214,7 @@ class ImportSummary(BaseModel):
     statuses: int
     tags: int
     merges: int
+    """Titles merged into another paper now (pairs whose papers are both here)."""
     distinct: int
     unknown_papers: int
     """Decisions about papers this library does not have (yet): kept, and applied when they come."""
@@ -265,10 +266,10 @@ def import_decisions(store: Store, decisions: Decisions, taxonomy: Taxonomy) -> 
     """Apply decisions to this library in one transaction; later decisions win over older ones.
 
     Decisions are stored under the ids they name, which every fresh library derives the same
-    way from the titles; merges are redone here, and pairs the user split or called distinct
-    are kept apart by the deduper from now on.
+    way from the titles; merges are redone here (or when both papers have arrived, by the next
+    dedupe), and pairs the user split or called distinct are kept apart by the deduper.
     """
-    from .merging import merge_papers, tag_papers
+    from .merging import merge_decided, tag_papers
 
     conn = store.conn
     known = {row[0] for row in conn.execute("SELECT id FROM variants")}
@@ -292,30 +293,21 @@ def import_decisions(store: Store, decisions: Decisions, taxonomy: Taxonomy) -> 
                 " WHERE excluded.decided_at >= decided_at",
                 (_paper_of(store, tag.paper), tag.tag, int(tag.assigned), tag.decided_at),
             )
-        distinct = [pair for pair in decisions.pairs if not pair.same]
-        for pair in distinct:
-            conn.execute(
-                "INSERT INTO dupe_decisions (a, b, same, decided_at) VALUES (?, ?, 0, ?)"
-                " ON CONFLICT (a, b) DO UPDATE SET same = 0, decided_at = excluded.decided_at",
-                (min(pair.a, pair.b), max(pair.a, pair.b), pair.decided_at),
-            )
-            tag_papers(store, taxonomy, _keep_apart(store, pair.a, pair.b))
-    merges = 0
-    for pair in decisions.pairs:
-        if (
-            pair.same
-            and pair.a in known
-            and pair.b in known
-            and store.resolve_id(pair.a) != store.resolve_id(pair.b)
-        ):
-            merge_papers(store, [pair.a, pair.b], taxonomy)
-            merges += 1
+        store.decide_pairs((pair.a, pair.b, pair.same, pair.decided_at) for pair in decisions.pairs)
+        unknown += sum(pair.a not in known or pair.b not in known for pair in decisions.pairs)
+        changed: list[str] = []
+        for pair in decisions.pairs:
+            if not pair.same:
+                changed += _keep_apart(store, pair.a, pair.b)
+        merges, targets = merge_decided(store)
+        store.refresh_papers([*changed, *targets])
+        tag_papers(store, taxonomy, [*changed, *targets])
     store.sync_search_index()
     return ImportSummary(
         statuses=len(decisions.statuses),
         tags=len(decisions.tags),
         merges=merges,
-        distinct=len(distinct),
+        distinct=sum(not pair.same for pair in decisions.pairs),
         unknown_papers=unknown,
     )
 
