@@ -131,7 +131,7 @@ def test_bad_files_are_named_and_the_rest_ingests(cli: Cli) -> None:
     result = cli("ingest", str(DUMPS), str(BAD))
     assert result.exit_code == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 7
+    assert len(errors) == 6
     assert any(f"{BAD / 'missing-abstract-2025.txt'}:17: title" in line for line in errors)
     assert any(f"{BAD / 'latin1-2025.txt'}:13: not UTF-8" in line for line in errors)
     assert "Traceback" not in result.stderr
@@ -142,8 +142,12 @@ def test_edge_dumps_ingest(cli: Cli) -> None:
     result = cli("ingest", str(EDGE), "--format", "json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["totals"]["records"] == 3 + 3 + 2 + 4
+    assert report["totals"]["records"] == 3 + 1 + 3 + 2 + 4
     assert report["totals"]["rejected"] == 0
+    cut = EDGE / "last-title-alone-2025.txt"
+    assert f'{cut}:17: title "HDR-GS: Efficient High Dynamic' in result.stderr
+    (skipped,) = [f["skipped"] for f in report["files"] if f["path"] == str(cut)]
+    assert [s["line"] for s in skipped] == [17]
 
 
 def test_missing_path(cli: Cli) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 import papertriage.merging as merging
 from papertriage.store import Store
+from papertriage.tagging import default_taxonomy
 
 from .conftest import DUMPS, FIXTURES, Cli
 
@@ -250,7 +251,65 @@ def test_merge_groups_sharing_a_paper_fold_into_the_oldest_of_all(
             store, [[ids["a"], ids["b"]], [ids["b"], ids["c"]]], {}, "auto"
         )
         store.refresh_papers(targets)
+        merging.tag_papers(store, default_taxonomy(), targets)
     assert (moved, targets) == (2, {ids["c"]})
     [paper] = listed(cli)
     assert paper["id"] == ids["c"] and paper["seen"] == 3
     assert cli("check").exit_code == 0
+
+
+def test_a_merged_paper_shows_its_best_title_and_the_tags_of_what_it_shows(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The title seen most, else the one seen first: a typo in one dump does not win."""
+    from papertriage.tagging import tag_paper
+
+    typo = "SkecthVideo: Sketch-based Video Generation and Editing"
+    right = "SketchVideo: Sketch-based Video Generation and Editing"
+    assert cli("ingest", str(SOURCE_A), str(SOURCE_B)).exit_code == 0
+
+    def shown() -> dict[str, Any]:
+        (paper,) = [p for p in listed(cli) if str(p["title"]).startswith(("Sketch", "Skecth"))]
+        return paper
+
+    assert shown()["title"] == right and shown()["seen"] == 2
+    assert by_title(dupes(cli), "Sketch")["title"] == right
+    again = tmp_path / "source-c-2025-10-03.txt"
+    again.write_text(SOURCE_B.read_text().replace("Oct 2", "Oct 3", 1), "utf-8")
+    assert cli("ingest", str(again)).exit_code == 0
+    assert shown()["title"] == typo and shown()["seen"] == 3  # now seen most
+    for paper in listed(cli):
+        expected = tag_paper(default_taxonomy(), str(paper["title"]), str(paper["abstract"]))
+        assert paper["tags"] == sorted(expected), paper["title"]
+
+
+def test_merge_and_split_leave_every_paper_tagged_by_what_it_shows(cli: Cli, library: Path) -> None:
+    """`merge A B` then `split B`: B is tagged at once, not left without tags until `retag`."""
+    from papertriage.tagging import tag_paper
+
+    cli("ingest", str(DUMPS))
+    first, second = (str(p["id"]) for p in listed(cli)[:2])
+    before = {str(p["id"]): p["tags"] for p in listed(cli)}
+    assert before[first] and before[second]
+    assert cli("merge", first, second).exit_code == 0
+    assert cli("check").exit_code == 0
+    result = cli("split", second)
+    assert result.exit_code == 0, result.stderr
+    after = {str(p["id"]): p for p in listed(cli)}
+    assert after[second]["tags"] == before[second] and after[first]["tags"] == before[first]
+    for paper in after.values():
+        expected = tag_paper(default_taxonomy(), str(paper["title"]), str(paper["abstract"]))
+        assert paper["tags"] == sorted(expected)
+    assert cli("distinct", first, second).exit_code == 0
+    assert cli("check").exit_code == 0
+
+
+def test_check_finds_papers_never_tagged(cli: Cli, library: Path) -> None:
+    cli("ingest", str(DUMPS))
+    paper = str(listed(cli)[0]["id"])
+    with Store(library) as store:
+        store.conn.execute("UPDATE papers SET tagged_with = NULL WHERE id = ?", (paper,))
+    result = cli("check", "-f", "json")
+    assert result.exit_code == 1
+    assert [p["check"] for p in json.loads(result.stdout)["problems"]] == ["tags"]
+    assert cli("retag").exit_code == 0 and cli("check").exit_code == 0

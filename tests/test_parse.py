@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,13 @@ from papertriage.errors import DumpError
 from papertriage.parse import (
     DateContext,
     date_context,
+    date_from_papers,
+    latest_weekday,
     paragraphs,
     parse_date_line,
     parse_text,
     read_dump,
+    read_dump_rows,
     resolve_date,
 )
 
@@ -136,6 +140,25 @@ def test_year_resolution_order(tmp_path: Path) -> None:
     assert context.year is None and context.reference == dt.date.today()
 
 
+def test_a_guessed_year_puts_the_page_on_a_weekday() -> None:
+    """Daily Papers appear Monday to Friday: `Sep 26` saved on 2026-12-04 is 2025's Friday,
+    not 2026's Saturday."""
+    cloned = DateContext(reference=dt.date(2026, 12, 4))
+    assert resolve_date(9, 26, None, cloned, "x", 1) == dt.date(2025, 9, 26)
+    assert resolve_date(9, 3, None, cloned, "x", 1) == dt.date(2026, 9, 3)
+    assert latest_weekday(2, 29, dt.date(2026, 12, 4)) == dt.date(2024, 2, 29)
+    with pytest.raises(ValueError):
+        latest_weekday(2, 30, dt.date(2026, 12, 4))
+
+
+def test_a_page_comes_after_nearly_all_of_its_papers() -> None:
+    seen = [dt.date(2024, 8, 31), dt.date(2024, 9, 2), dt.date(2024, 9, 3)]
+    assert date_from_papers(9, 3, seen) == dt.date(2024, 9, 3)
+    assert date_from_papers(1, 2, [dt.date(2024, 12, 30)]) == dt.date(2025, 1, 2)
+    odd = [dt.date(2024, 9, 1)] * 9 + [dt.date(2026, 1, 1)]
+    assert date_from_papers(9, 3, odd) == dt.date(2024, 9, 3)
+
+
 def test_mtime_year_is_the_latest_day_not_after_the_file() -> None:
     reference = DateContext(reference=dt.date(2025, 1, 3))
     assert resolve_date(12, 30, None, reference, "x", 1) == dt.date(2024, 12, 30)
@@ -148,7 +171,6 @@ def test_mtime_year_is_the_latest_day_not_after_the_file() -> None:
     ("name", "line", "message"),
     [
         ("missing-abstract-2025.txt", 17, "has no abstract"),
-        ("last-title-alone-2025.txt", 17, "has no abstract"),
         ("latin1-2025.txt", 13, "not UTF-8 text (byte 0xfc at column 2)"),
         ("binary.txt", 3, "binary file"),
         ("empty.txt", None, "empty file"),
@@ -166,6 +188,24 @@ def test_bad_files_are_refused_with_file_and_line(
     assert message in caught.value.reason
     assert str(caught.value).startswith(f"{path}:{line}:" if line else f"{path}: ")
     assert "\n" not in str(caught.value)
+
+
+def test_a_title_cut_off_at_the_end_of_a_page_is_skipped_not_the_dump() -> None:
+    skipped: list[tuple[str, int]] = []
+    rows = list(read_dump_rows(EDGE / "last-title-alone-2025.txt", skipped=skipped))
+    assert [row[4] for row in rows] == [
+        "Denoising LM: Pushing the Limits of Error Correction Models for Speech Recognition"
+    ]
+    assert [(title[:6], line) for title, line in skipped] == [("HDR-GS", 17)]
+    pages = dump(A, chrome=False) + "\n\nCut short\n\n" + CHROME + dump(B)
+    assert [r.title for r in parse_text(pages, "x", SEP)] == [A[0], B[0]]
+
+
+def test_titles_ending_like_sentences_are_titles() -> None:
+    papers = [("Is Attention All You Need?", A[1]), ("Less Is More.", B[1]), ("Wow!", A[1])]
+    assert [(r.title, r.abstract) for r in parse_text(dump(*papers), "x", SEP)] == [
+        (title, abstract.strip()) for title, abstract in papers
+    ]
 
 
 def test_missing_abstract_names_the_title() -> None:
@@ -348,3 +388,57 @@ def test_bad_bytes_are_placed_alike_in_small_chunks(
     assert ":393: binary file" in whole["late-nul-2025.txt"]
     monkeypatch.setattr(parse_module, "_CHUNK", 101)
     assert errors() == whole
+
+
+def _real_papers() -> list[tuple[str, str]]:
+    with (CORPUS / "papers.jsonl").open() as handle:
+        return [(paper["title"], paper["abstract"]) for paper in map(json.loads, handle)]
+
+
+REAL = _real_papers()
+
+
+@st.composite
+def pasted_pages(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]]]:
+    """A page as a real paste varies: real corpus papers under titles that may end like
+    sentences, wrapped lines, runs of blank lines, trailing spaces and tabs, CRLF or CR, a BOM,
+    chrome and date lines or none, pages pasted one after another, and titles whose abstract
+    was cut off where a page ends. Returns the text and the papers it holds."""
+    chosen = draw(st.lists(st.sampled_from(REAL), min_size=1, max_size=8))
+    papers = [(title + draw(st.sampled_from(["", "", ".", "?", "!"])), a) for title, a in chosen]
+    width = draw(st.sampled_from([0, 40, 72, 100]))
+    spaces = st.sampled_from(["", "", " ", "  ", "\t", " \t"])
+
+    def paragraph(text: str) -> str:
+        wrap = textwrap.wrap(text, width or 1, break_long_words=False, break_on_hyphens=False)
+        return "\n".join(line + draw(spaces) for line in (wrap if width else [text]))
+
+    def gap() -> str:
+        return "\n" * draw(st.integers(2, 4))
+
+    def head() -> list[str]:
+        chrome = CHROME.split("\n\n")[:-1] if draw(st.booleans()) else []
+        return chrome + (["Sep 26"] if draw(st.booleans()) else [])
+
+    cut = st.sampled_from(REAL).map(lambda paper: paper[0])
+    breaks = set(draw(st.lists(st.integers(1, len(papers) - 1), max_size=2))) if papers[1:] else ()
+    blocks = head()
+    for index, (title, abstract) in enumerate(papers):
+        if index in breaks:  # a title cut off from its abstract only where a page ends
+            cut_off = [draw(cut)] if draw(st.booleans()) else []
+            blocks += cut_off + (head() or ["Daily Papers"] * bool(cut_off))
+        blocks += [paragraph(title), paragraph(abstract)]
+    if draw(st.booleans()):
+        blocks.append(draw(cut))
+    text = "".join(block + gap() for block in blocks)
+    text = text.rstrip("\n") if draw(st.booleans()) else text
+    text = text.replace("\n", draw(st.sampled_from(["\n", "\r\n", "\r"])))
+    return ("\ufeff" if draw(st.booleans()) else "") + text, papers
+
+
+@settings(max_examples=300, deadline=None)
+@given(pasted_pages())
+def test_every_paper_of_a_real_paste_is_recovered(page: tuple[str, list[tuple[str, str]]]) -> None:
+    text, papers = page
+    records = parse_text(text, "x", SEP)
+    assert [(r.title, r.abstract) for r in records] == papers

@@ -187,3 +187,33 @@ def test_corrupted_library_is_refused_and_left_alone(cli: Cli, library: Path) ->
     assert result.exit_code == 1 and result.stderr.startswith(f"error: {library}")
     assert len(result.stderr.strip().splitlines()) == 1
     assert library.read_bytes() == before
+
+
+def test_merge_decisions_imported_before_their_papers_apply_when_they_arrive(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """A `same: true` pair imported into an empty library merges when both papers arrive, and
+    a `distinct` pair keeps apart titles the deduper would merge on its own."""
+    cli("ingest", str(DUPES))
+    (pair,) = json.loads(cli("dupes", "--candidates", "-f", "json").stdout)
+    assert cli("merge", pair["a"], pair["b"]).exit_code == 0
+    typo = next(g for g in json.loads(cli("dupes", "-f", "json").stdout) if g["score"] < 99)
+    first, second = {m["variant"] for m in typo["members"]}
+    assert cli("distinct", first, second).exit_code == 0
+    exported = tmp_path / "decisions.json"
+    assert cli("decisions", "export", str(exported)).exit_code == 0
+
+    other = tmp_path / "other.db"
+    result = cli("decisions", "import", str(exported), "--db", str(other))
+    assert result.exit_code == 0 and "not in this library yet" in result.stderr
+    assert cli("ingest", str(DUPES), "--db", str(other)).exit_code == 0
+    candidates = json.loads(cli("dupes", "--candidates", "--db", str(other), "-f", "json").stdout)
+    assert candidates == []
+    groups = json.loads(cli("dupes", "--db", str(other), "-f", "json").stdout)
+    merged = next(
+        g for g in groups if {pair["a"], pair["b"]} <= {m["variant"] for m in g["members"]}
+    )
+    assert [m["reason"] for m in merged["merges"]] == ["merged by you"]
+    apart = {str(p["id"]) for p in listed(cli, "--db", str(other))}
+    assert {first, second} <= apart
+    assert cli("check", "--db", str(other)).exit_code == 0

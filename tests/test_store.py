@@ -155,7 +155,7 @@ def test_changed_file_that_turns_bad_keeps_its_old_version(store: Store, tmp_pat
     dump = tmp_path / "dump.txt"
     dump.write_text(SEED.read_text())
     ingest_file(store, dump, 2025)
-    dump.write_text(SEED.read_text() + "\n\nA title that lost its abstract\n")
+    dump.write_text(SEED.read_text() + "\n\n" + "An abstract that lost its title. " * 3)
     assert ingest_file(store, dump, 2025).status == "rejected"
     assert counts(store) == (95, 95, 1)
 
@@ -332,8 +332,9 @@ def test_a_bad_file_in_a_group_writes_nothing_whether_parsed_whole_or_streamed(
     folder = tmp_path / "dumps"
     folder.mkdir()
     shutil.copy(first, folder / "a-2025.txt")
-    # A good start, then a title with no abstract at the end: found only after writing began.
-    (folder / "b-2025.txt").write_text(second.read_text() + "\n\nA title that lost its abstract\n")
+    # A good start, then an abstract with no title at the end: found only after writing began.
+    orphan = "\n\n" + "An abstract that lost its title. " * 3
+    (folder / "b-2025.txt").write_text(second.read_text() + orphan)
     shutil.copy(second, folder / "c-2025.txt")
     report = ingest_paths(store, [folder])
     assert [result.status for result in report.files] == ["ingested", "rejected", "ingested"]

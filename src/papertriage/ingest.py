@@ -26,10 +26,17 @@ from pydantic import BaseModel
 
 from .errors import DumpError
 from .normalize import paper_id, title_key
-from .parse import RawRecord, read_dump_rows
-from .store import SightingRow, SourceRow, Store
+from .parse import (
+    Paragraph,
+    RawRecord,
+    date_from_papers,
+    named_year,
+    parse_date_line,
+    read_dump_rows,
+)
+from .store import GUESSED, SightingRow, SourceRow, Store, YearFrom
 
-Status = Literal["ingested", "replaced", "unchanged", "duplicate", "rejected"]
+Status = Literal["ingested", "replaced", "redated", "unchanged", "duplicate", "rejected"]
 _BATCH = 2000
 _PARSE_WHOLE = 8 << 20
 _READ_AHEAD_FILES = 32
@@ -50,10 +57,34 @@ class FileResult(BaseModel):
     error: str | None = None
     line: int | None = None
     same_as: str | None = None
+    year_from: YearFrom | None = None
+    """Where the year of its date lines came from (None: it has none)."""
+    years: list[int] = []
+    """The years its date lines were given."""
+    years_before: list[int] = []
+    """The years they had before, when --year re-dated it (status `redated`)."""
+    skipped: list[SkippedTitle] = []
+
+
+class SkippedTitle(BaseModel):
+    """A title with no abstract where a page of the dump ends: cut short, not a paper."""
+
+    line: int
+    title: str
+
+
+class Redated(BaseModel):
+    """A dump ingested before whose guessed year this run changed: its papers were seen since
+    in dumps whose year is known."""
+
+    path: str
+    years_before: list[int]
+    years: list[int]
 
 
 class IngestReport(BaseModel):
     files: list[FileResult]
+    redated: list[Redated] = []
 
     def total(self, field: Literal["records", "new_papers", "known"]) -> int:
         return sum(getattr(result, field) for result in self.files)
@@ -164,6 +195,8 @@ class Prepared(NamedTuple):
     unchanged as far as the worker knew)."""
     error: tuple[str, int | None] | None = None
     """(reason, line) of a bad file."""
+    skipped: tuple[Paragraph, ...] = ()
+    """Titles without their abstract where a page was cut short (see `parse_paragraphs`)."""
 
 
 def _prepared_rows(records: Iterable[RawRecord]) -> Iterator[PreparedRow]:
@@ -192,11 +225,12 @@ def prepare(
         return Prepared(None, None, (f"cannot read file: {exc.strerror}", None))
     if data is None or sha256 == stored:
         return Prepared(sha256, None)
+    skipped: list[Paragraph] = []
     try:
-        rows = list(_prepared_rows(read_dump_rows(path, year, source=shown, data=data)))
+        rows = list(_prepared_rows(read_dump_rows(path, year, shown, data, skipped)))
     except DumpError as exc:
         return Prepared(sha256, None, (exc.reason, exc.line))
-    return Prepared(sha256, rows)
+    return Prepared(sha256, rows, skipped=tuple(skipped))
 
 
 class FileSource(NamedTuple):
@@ -232,7 +266,8 @@ def ingest_file(
         with store.atomic(savepoint=streamed):
             # Checked inside the write lock, so two runs on the same file cannot both store it.
             previous = store.source_by_path(resolved)
-            if previous is not None and previous.sha256 == prepared.sha256:
+            unchanged = previous if previous and previous.sha256 == prepared.sha256 else None
+            if unchanged and (year is None or _dated_in(store, unchanged, year)):
                 return FileResult(path=shown, status="unchanged")
             twin = store.source_by_sha256(prepared.sha256)
             if twin is not None and previous is None:
@@ -240,19 +275,76 @@ def ingest_file(
             if prepared.error is not None:
                 raise DumpError(shown, *prepared.error)
             rows = prepared.rows
-            return _store_records(
+            skipped = list(prepared.skipped) if rows is not None else []
+            records = (
+                _prepared_rows(read_dump_rows(path, year, shown, skipped=skipped))
+                if rows is None
+                else rows
+            )
+            if unchanged:
+                return _redate(store, records, shown, unchanged)
+            result = _store_records(
                 store,
-                _prepared_rows(read_dump_rows(path, year, source=shown)) if rows is None else rows,
+                records,
                 FileSource(path=path, shown=shown, resolved=resolved, sha256=prepared.sha256),
                 previous,
+                "option" if year is not None else "name" if named_year(path) else None,
             )
+            result.skipped = [SkippedTitle(line=line, title=title) for title, line in skipped]
+            return result
     except DumpError as exc:
         return FileResult(path=shown, status="rejected", error=exc.reason, line=exc.line)
 
 
-def _store_records(
-    store: Store, rows: Iterable[PreparedRow], file: FileSource, previous: SourceRow | None
+def _dated_in(store: Store, source: SourceRow, year: int) -> bool:
+    """Whether an unchanged dump's date lines without a year of their own are in `year`
+    already: then --year changes nothing, and it need not be read again."""
+    dates = store.source_dates(source.id)
+    if not all(
+        date.startswith(f"{year:04d}-")
+        for header, date in dates.items()
+        if (line := parse_date_line(header)) is not None and line[2] is None
+    ):
+        return False
+    if source.year_from in GUESSED:  # the guess was right: now it is known
+        store.redate_source(source.id, {}, "option")
+    return True
+
+
+def _years(dates: Iterable[str | None]) -> list[int]:
+    return sorted({int(date[:4]) for date in dates if date})
+
+
+def _redate(
+    store: Store, rows: Iterable[PreparedRow], shown: str, previous: SourceRow
 ) -> FileResult:
+    """Give an unchanged dump the dates --year gives its date lines (it is not stored again;
+    `_dated_in` found some that change)."""
+    dates: dict[str, str] = {}
+    for row in rows:
+        if row[2] is not None and row[3] is not None:
+            dates.setdefault(row[2], row[3])
+    before = store.source_dates(previous.id)
+    changed = {header: date for header, date in dates.items() if before.get(header) != date}
+    store.refresh_papers(store.redate_source(previous.id, changed, "option"))
+    return FileResult(
+        path=shown,
+        status="redated",
+        year_from="option",
+        years=_years(dates.values()),
+        years_before=_years(before.values()),
+    )
+
+
+def _store_records(
+    store: Store,
+    rows: Iterable[PreparedRow],
+    file: FileSource,
+    previous: SourceRow | None,
+    year_from: YearFrom | None,
+) -> FileResult:
+    """Store a dump's records. `year_from` is where its year came from if not its date lines
+    (--year or its name); a date line with no year of its own otherwise had it guessed."""
     removed: list[str] = []
     if previous is not None:
         removed = store.delete_source(previous.id)
@@ -281,15 +373,23 @@ def _store_records(
         new_papers.update(created)
         batch.clear()
 
+    headers: set[str] = set()
     for row in rows:
         if count == 0:
             header, first_date = row[2], row[3]
+        if row[2] is not None:
+            headers.add(row[2])
         batch.append((next_id + count, source_id, *row))
         count += 1
         if len(batch) >= _BATCH:
             flush()
     flush()
-    store.finish_source(source_id, count, header, first_date)
+    if not headers:
+        year_from = None
+    elif year_from is None:
+        lines = (parse_date_line(text) for text in headers)
+        year_from = "mtime" if any(line and line[2] is None for line in lines) else "line"
+    store.finish_source(source_id, count, header, first_date, year_from)
     if removed:
         store.refresh_papers(removed)
     return FileResult(
@@ -357,17 +457,69 @@ def ingest_paths(
     read_ahead = read_ahead and sys.platform.startswith("linux")
     stored = store.source_hashes()
     prepared = (_prepare_ahead if read_ahead else _prepare_here)(files, year, stored)
+    written: list[tuple[FileResult, str]] = []
     try:
         with store.journals_in_memory(), store.grouped() as commit_if_due:
             for done, file in enumerate(files, start=1):
                 result = ingest_file(store, file.path, year, next(prepared), file.resolved)
                 commit_if_due()
+                if result.status in ("ingested", "replaced"):
+                    written.append((result, file.resolved))
                 results.append(result)
                 if progress is not None:
                     progress(done, len(files), result)
     finally:
         prepared.close()
-    return IngestReport(files=results)
+    if not written and not any(result.status == "redated" for result in results):
+        return IngestReport(files=results)
+    with store.atomic():
+        changed = redate_guessed(store)
+        ours: set[int] = set()
+        for result, path in written:
+            source = store.source_by_path(path)
+            if source is not None:
+                ours.add(source.id)
+                result.year_from = source.year_from
+                result.years = _years(store.source_dates(source.id).values())
+    return IngestReport(
+        files=results,
+        redated=[
+            Redated(path=name, years_before=before, years=after)
+            for source, (name, before, after) in changed.items()
+            if source not in ours
+        ],
+    )
+
+
+def redate_guessed(store: Store) -> dict[int, tuple[str, list[int], list[int]]]:
+    """Guess again the year of each dump whose year was guessed, from when its papers were
+    first seen in dumps whose year is known (`date_from_papers`), and re-date those it changes.
+
+    Run after each ingest, so that a dump ingested before the dated dumps that tell its year
+    (in the same run or an earlier one) gets it. Returns (name, years before, years after) of
+    each re-dated dump, by source id.
+    """
+    changed: dict[int, tuple[str, list[int], list[int]]] = {}
+    for source, name, year_from in store.guessed_sources():
+        seen: dict[str, list[dt.date]] = {}
+        for header, first in store.source_evidence(source):
+            if first is not None:
+                seen.setdefault(header, []).append(dt.date.fromisoformat(first))
+        before = store.source_dates(source)
+        after = dict(before)
+        for header, dates in seen.items():
+            line = parse_date_line(header)
+            if line is not None and line[2] is None:  # a date line with no year of its own
+                after[header] = date_from_papers(line[0], line[1], dates).isoformat()
+        moved = {header: date for header, date in after.items() if before[header] != date}
+        if moved:
+            store.refresh_papers(store.redate_source(source, moved, "papers"))
+            changed[source] = (name, _years(before.values()), _years(after.values()))
+        elif year_from != "papers" and any(
+            (line := parse_date_line(header)) is not None and line[2] is None for header in seen
+        ):
+            store.redate_source(source, {}, "papers")  # the guess was right: now it is known
+    return changed
 
 
 def _arguments(

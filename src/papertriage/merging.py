@@ -8,7 +8,7 @@ that no later run undoes them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
 from typing import Literal
 
@@ -26,6 +26,7 @@ from .dedupe import (
 from .errors import UsageError
 from .normalize import fold, paper_id
 from .store import Store
+from .tagging import Taxonomy, tag_paper
 
 
 class DedupeSummary(BaseModel):
@@ -46,13 +47,28 @@ def _entries(store: Store) -> list[Entry]:
     ]
 
 
+def tag_papers(store: Store, taxonomy: Taxonomy, papers: Iterable[str]) -> None:
+    """Tag these papers by what they show now, in the caller's transaction: a merge or split
+    changes what a paper shows (or makes a new one), and its tags must follow at once."""
+    tagged = []
+    for paper in dict.fromkeys(papers):
+        title, abstract = store.paper_text(paper)
+        tagged.append((paper, tag_paper(taxonomy, title, abstract)))
+    store.set_rule_tags(taxonomy.fingerprint(), tagged)
+
+
 def dedupe_library(
-    store: Store, config: DedupeConfig | None = None, *, full: bool = False
+    store: Store,
+    config: DedupeConfig | None = None,
+    *,
+    full: bool = False,
+    taxonomy: Taxonomy | None = None,
 ) -> DedupeSummary:
     """Merge what the deduper finds among new titles (or all titles), in one transaction.
 
     New titles are those not yet deduped: an interrupted run leaves them pending, and the next
-    run picks them up.
+    run picks them up. With `taxonomy`, merged papers are tagged in the same transaction;
+    without, they wait for the caller's `tag_pending` (an ingest tags all it changed).
     """
     with store.atomic(), collector_paused():
         pending = store.pending_variants()
@@ -76,8 +92,13 @@ def dedupe_library(
         merged, targets = _merge_groups(
             store, [cluster.ids for cluster in result.clusters], evidence, "auto"
         )
+        decided, decided_targets = merge_decided(store)
+        merged += decided
+        targets |= decided_targets
         # One recount for all merged papers: per cluster, it was most of the time at 1M records.
         store.refresh_papers(targets)
+        if taxonomy is not None:
+            tag_papers(store, taxonomy, targets)
         store.add_candidates(
             (pair.a, pair.b, pair.title_score, pair.abstract_score, pair.reason)
             for pair in result.candidates
@@ -145,8 +166,35 @@ def _merge_groups(
     return len(logs), set(target_of.values())
 
 
-def merge_papers(store: Store, ids: Sequence[str], config: DedupeConfig | None = None) -> str:
-    """The user's merge: these papers are one. Returns the id the merged paper keeps."""
+def merge_decided(store: Store) -> tuple[int, set[str]]:
+    """Merge the pairs the user called one paper before both were in the library (imported
+    decisions), unless another decision keeps their papers apart. Returns how many titles moved
+    and the papers they moved into, whose summaries the caller refreshes."""
+    groups: list[list[str]] = []
+    evidence: dict[str, PairScore] = {}
+    for a, b, paper_a, paper_b in store.decided_merges():
+        if store.kept_apart(paper_a, paper_b):
+            continue
+        groups.append([a, b])
+        title_a, title_b = fold(store.variant_title(a)), fold(store.variant_title(b))
+        evidence[a] = evidence[b] = PairScore(
+            a=a,
+            b=b,
+            title_score=title_similarity(title_a, title_b),
+            abstract_score=None,
+            decision="merge",
+            reason="merged by you",
+        )
+    if not groups:
+        return 0, set()
+    return _merge_groups(store, groups, evidence, "user")
+
+
+def merge_papers(
+    store: Store, ids: Sequence[str], taxonomy: Taxonomy, config: DedupeConfig | None = None
+) -> str:
+    """The user's merge: these papers are one, tagged by what it shows. Returns the id the
+    merged paper keeps."""
     papers = list(dict.fromkeys(store.resolve_id(text) for text in ids))
     if len(papers) < 2:
         raise UsageError("give at least two different papers to merge")
@@ -176,15 +224,17 @@ def merge_papers(store: Store, ids: Sequence[str], config: DedupeConfig | None =
         variants = [v for paper in papers for v in store.paper_variants(paper)]
         _merge_groups(store, [variants], evidence, "user")
         store.refresh_papers([target])
+        tag_papers(store, taxonomy, [target])
     store.sync_search_index()
     return target
 
 
-def split_paper(store: Store, text: str) -> list[str]:
+def split_paper(store: Store, text: str, taxonomy: Taxonomy) -> list[str]:
     """Undo merges: an alias id splits that title out; a paper id splits every title apart.
 
     The user's split is remembered as "not duplicates", so no later run merges them again.
-    Returns the ids of the papers that result.
+    Every paper that results is tagged by what it shows, in the same transaction. Returns
+    their ids.
     """
     variant, paper = store.resolve_variant(text)
     members = store.paper_variants(paper)
@@ -198,12 +248,14 @@ def split_paper(store: Store, text: str) -> list[str]:
                 if other != gone:
                     store.decide_pair(gone, other, same=False)
         store.refresh_papers([paper, *leaving])
+        tag_papers(store, taxonomy, [paper, *leaving])
     store.sync_search_index()
     return [paper, *leaving]
 
 
-def mark_distinct(store: Store, first: str, second: str) -> None:
-    """The user's "not a duplicate": never merged, never proposed again."""
+def mark_distinct(store: Store, first: str, second: str, taxonomy: Taxonomy) -> None:
+    """The user's "not a duplicate": never merged, never proposed again. A title taken back
+    out of a merge is tagged as a split one is."""
     variant_a, paper_a = store.resolve_variant(first)
     variant_b, paper_b = store.resolve_variant(second)
     if variant_a == variant_b:
@@ -214,6 +266,7 @@ def mark_distinct(store: Store, first: str, second: str) -> None:
             leaving = variant_b if variant_b != paper_a else variant_a
             store.detach_variant(leaving)
             store.refresh_papers([paper_a, leaving])
+            tag_papers(store, taxonomy, [paper_a, leaving])
         members_a = store.paper_variants(store.resolve_id(variant_a))
         members_b = store.paper_variants(store.resolve_id(variant_b))
         for a, b in {(a, b) for a in members_a for b in members_b if a != b}:

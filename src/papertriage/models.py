@@ -22,7 +22,8 @@ class Record(BaseModel):
     header_date: str | None
     """The date line of the dump section the paper is in, as written (`Sep 26`)."""
     date: dt.date | None
-    """`header_date` resolved to a full date (year from --year, the file name or its mtime)."""
+    """`header_date` resolved to a full date (year from the line, --year or the file name, else
+    guessed from the file's date; an ingest may guess again from the dump's papers)."""
     position: int
     """1-based position of the paper in the dump."""
     line: int

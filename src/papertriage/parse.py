@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,10 +57,12 @@ _DATE_LINE = re.compile(
 )
 _FILE_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)-(\d\d)-(\d\d)(?!\d)")
 _FILE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
-# Every real title is at most 250 characters and none ends with a full stop; every real abstract
-# is longer or ends with one (checked on the 9,877 papers of the shared corpus). Only used to
-# spot a title whose abstract is missing, never to decide what a paragraph is.
+# Every real title is at most 250 characters (the corpus's longest has 175) and has at most one
+# sentence break inside (`Can LLMs Learn by Teaching? A Preliminary Study`), whatever it ends
+# with. Only used to tell where the alternation of titles and abstracts broke, never to decide
+# what a paragraph in its place is.
 _TITLE_MAX = 250
+_SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z(]")
 _CHUNK = 1 << 18
 
 
@@ -82,13 +84,15 @@ class DateContext:
     year: int | None = None
     """From --year or a 4-digit year in the file name."""
     reference: dt.date | None = None
-    """The file's modification date: a date line means the latest such day on or before it."""
+    """The file's modification date: a date line means the latest weekday with that date on or
+    before it (see `latest_weekday`)."""
     fallback: dt.date | None = None
     """A full date in the file name, used when the dump has no date line at all."""
 
 
-def looks_like_title(text: str) -> bool:
-    return len(text) <= _TITLE_MAX and not text.endswith(".")
+def reads_like_abstract(text: str) -> bool:
+    """Too long for a title, or sentences: ends like one and has two sentence breaks inside."""
+    return len(text) > _TITLE_MAX or (text[-1] in ".!?" and len(_SENTENCE_BREAK.findall(text)) >= 2)
 
 
 def parse_date_line(text: str) -> tuple[int, int, int | None] | None:
@@ -105,6 +109,40 @@ def parse_date_line(text: str) -> tuple[int, int, int | None] | None:
     return month, day, int(match["year"]) if match["year"] else None
 
 
+def _days(month: int, day: int, years: Iterable[int]) -> Iterator[dt.date]:
+    """This month and day in each of these years that has it (Feb 29: leap years only)."""
+    for year in years:
+        try:
+            yield dt.date(year, month, day)
+        except ValueError:
+            continue
+
+
+def latest_weekday(month: int, day: int, reference: dt.date) -> dt.date:
+    """The latest such day on or before `reference` (a day's grace for time zones) that is a
+    weekday, else the latest such day. Raises ValueError when no year has it (Feb 30).
+
+    A dump is saved on or after the day it shows, and Daily Papers appear Monday to Friday
+    only (every one of the corpus's 580 days): `Sep 26` saved in December 2026 is 2025-09-26,
+    a Friday, as 2026-09-26 is a Saturday.
+    """
+    latest = reference + dt.timedelta(days=1)
+    days = [d for d in _days(month, day, range(latest.year, latest.year - 12, -1)) if d <= latest]
+    if not days:
+        raise ValueError(f"no year has month {month} day {day}")
+    return next((d for d in days if d.weekday() < 5), days[0])
+
+
+def date_from_papers(month: int, day: int, seen: Sequence[dt.date]) -> dt.date:
+    """The first such day on or after the day by which nine in ten of a page's papers had been
+    seen in dumps with known dates (less a day for time zones): a page lists papers already
+    featured, a day or a few weeks before. One odd paper in ten does not move the page a year.
+    """
+    ordered = sorted(seen)
+    by = ordered[max(0, -(-len(ordered) * 9 // 10) - 1)] - dt.timedelta(days=1)
+    return next(d for d in _days(month, day, range(by.year, by.year + 9)) if d >= by)
+
+
 def resolve_date(
     month: int, day: int, year: int | None, context: DateContext, source: str, line: int
 ) -> dt.date:
@@ -114,16 +152,7 @@ def resolve_date(
             return dt.date(year, month, day)
         if context.year is not None:
             return dt.date(context.year, month, day)
-        reference = context.reference or dt.date.today()
-        # A dump is saved on or soon after the day it shows: take the latest such day.
-        for candidate_year in (reference.year + 1, reference.year, reference.year - 1):
-            try:
-                candidate = dt.date(candidate_year, month, day)
-            except ValueError:
-                continue
-            if candidate <= reference + dt.timedelta(days=1):
-                return candidate
-        return dt.date(reference.year - 4, month, day)
+        return latest_weekday(month, day, context.reference or dt.date.today())
     except ValueError:
         shown = f"{year or context.year or ''}".strip()
         raise DumpError(
@@ -184,12 +213,21 @@ def paragraphs(chunks: Iterable[str]) -> Iterator[Paragraph]:
 
 
 def parse_paragraphs(
-    paragraphs: Iterable[Paragraph], source: str, context: DateContext | None = None
+    paragraphs: Iterable[Paragraph],
+    source: str,
+    context: DateContext | None = None,
+    skipped: list[Paragraph] | None = None,
 ) -> Iterator[RawRecord]:
-    """Yield the papers of a dump's paragraphs, in order. Raises DumpError on the first problem.
+    """Yield the papers of a dump's paragraphs, in order. Raises DumpError where the structure
+    breaks, naming the paragraph's line.
 
-    Records are plain tuples here: an ingest makes one per paper, and `read_dump` makes them
-    into `Record`s for everyone else.
+    What a paragraph is comes from where it stands: after page chrome, a date line or an
+    abstract comes a title, then its abstract (a title may end with `.`, `?` or `!`, an abstract
+    may be short). `reads_like_abstract` only tells where the alternation broke: an abstract
+    where a title should be, or after the title that follows a title (which has none then). A
+    title with no abstract at the end of a page (a paste cut short) is not a paper: it is added
+    to `skipped`, and the rest of the dump is kept. Records are plain tuples here: an ingest
+    makes one per paper, and `read_dump` makes them into `Record`s for everyone else.
     """
     context = context or DateContext()
     header: str | None = None
@@ -199,9 +237,7 @@ def parse_paragraphs(
     pending: Paragraph | None = None  # a short abstract candidate, held until the next paragraph
 
     def no_abstract(title: Paragraph) -> DumpError:
-        text = title[0]
-        shown = text if len(text) <= 80 else text[:77] + "..."
-        return DumpError(source, f'title "{shown}" has no abstract', title[1])
+        return DumpError(source, f'title "{_shown(title[0])}" has no abstract', title[1])
 
     def is_marker(text: str) -> bool:
         # casefold() never shortens a string, so a longer paragraph cannot be chrome.
@@ -211,47 +247,56 @@ def parse_paragraphs(
 
     for paragraph in paragraphs:
         text, line = paragraph
-        if pending is not None and title is not None:
-            # A title-like paragraph after a title is that title's (short) abstract unless an
-            # abstract follows it: then it is the next title and the first one lost its abstract.
-            if not is_marker(text) and not looks_like_title(text):
+        prose = reads_like_abstract(text)  # most abstracts are long: one test, and no other
+        if title is not None and pending is not None:
+            # A short paragraph after a title is that title's abstract unless an abstract
+            # follows it: then it is the next title and the first one has none.
+            if prose:
                 raise no_abstract(title)
             position += 1
             yield (position, title[1], header, date, title[0], pending[0])
             title, pending = None, None
-        if title is None:
-            if len(text) <= _CHROME_MAX and text.casefold() in CHROME:
+        elif title is not None:
+            if prose:
+                position += 1
+                yield (position, title[1], header, date, title[0], text)
+                title = None
                 continue
-            parsed = parse_date_line(text)
-            if parsed is not None:
-                month, day, year = parsed
-                header = text
-                date = resolve_date(month, day, year, context, source, line)
-                continue
-            if not looks_like_title(text):
-                raise DumpError(
-                    source,
-                    "expected a paper title but found a paragraph that reads like an abstract",
-                    line,
-                )
-            title = paragraph
-            continue
-        if len(text) <= _TITLE_MAX:  # most abstracts are longer: they skip both tests
-            if is_marker(text):
-                raise no_abstract(title)
-            if looks_like_title(text):
+            if not is_marker(text):
                 pending = paragraph
                 continue
-        position += 1
-        yield (position, title[1], header, date, title[0], text)
-        title = None
+            if skipped is not None:  # the page was cut short after this title
+                skipped.append(title)
+            title = None
+        if len(text) <= _CHROME_MAX and text.casefold() in CHROME:
+            continue
+        parsed = parse_date_line(text)
+        if parsed is not None:
+            month, day, year = parsed
+            header = text
+            date = resolve_date(month, day, year, context, source, line)
+            continue
+        if prose:
+            raise DumpError(
+                source,
+                f"expected a paper title but found a paragraph that reads like an abstract"
+                f" ({len(text)} characters): a title missing, or an abstract in two paragraphs?",
+                line,
+            )
+        title = paragraph
     if title is not None:
-        if pending is None:
-            raise no_abstract(title)
-        position += 1
-        yield (position, title[1], header, date, title[0], pending[0])
+        if pending is None:  # the paste ends after this title
+            if skipped is not None:
+                skipped.append(title)
+        else:
+            position += 1
+            yield (position, title[1], header, date, title[0], pending[0])
     if position == 0:
         raise DumpError(source, "no papers found (expected title and abstract paragraphs)")
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _records(rows: Iterable[RawRecord], source: str) -> Iterator[Record]:
@@ -278,10 +323,15 @@ def parse_text(
     return list(_records(parse_paragraphs(paragraphs([text]), source, context), source))
 
 
+def named_year(path: Path) -> int | None:
+    """A 4-digit year in the file's name (`2025-09-26.txt`, `daily-2025.txt`)."""
+    found = _FILE_YEAR.search(path.name)
+    return int(found[1]) if found else None
+
+
 def date_context(path: Path, year: int | None = None) -> DateContext:
     """Where the dump's dates get their year: --year, the file name, else the file's mtime."""
-    name = path.name
-    full = _FILE_DATE.search(name)
+    full = _FILE_DATE.search(path.name)
     fallback: dt.date | None = None
     if full:
         try:
@@ -289,9 +339,7 @@ def date_context(path: Path, year: int | None = None) -> DateContext:
         except ValueError:
             fallback = None
     if year is None:
-        found = _FILE_YEAR.search(name)
-        if found:
-            year = int(found[1])
+        year = named_year(path)
     reference: dt.date | None = None
     if year is None:  # only then is the mtime needed
         try:
@@ -359,15 +407,22 @@ def _decoded(blocks: Iterable[bytes], source: str) -> Iterator[str]:
 
 
 def read_dump_rows(
-    path: Path, year: int | None = None, source: str | None = None, data: bytes | None = None
+    path: Path,
+    year: int | None = None,
+    source: str | None = None,
+    data: bytes | None = None,
+    skipped: list[Paragraph] | None = None,
 ) -> Iterator[RawRecord]:
-    """Stream the papers of one dump file as plain tuples (see `parse_paragraphs`).
+    """Stream the papers of one dump file as plain tuples (see `parse_paragraphs`, which adds
+    titles cut off from their abstract to `skipped`).
 
     `data` is the file's content, if the caller has already read it whole.
     """
     name = source or str(path)
     blocks = _file_blocks(path, name) if data is None else [data]
-    return parse_paragraphs(paragraphs(_decoded(blocks, name)), name, date_context(path, year))
+    return parse_paragraphs(
+        paragraphs(_decoded(blocks, name)), name, date_context(path, year), skipped
+    )
 
 
 def read_dump(path: Path, year: int | None = None, source: str | None = None) -> Iterator[Record]:

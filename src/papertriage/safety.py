@@ -16,8 +16,10 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from .errors import PapertriageError, StoreError
+from .library import TAXONOMY_META
 from .models import Status
 from .store import Store, now_iso
+from .tagging import Taxonomy
 
 DECISIONS_FORMAT: Literal["papertriage-decisions"] = "papertriage-decisions"
 DECISIONS_VERSION = 1
@@ -106,6 +108,17 @@ def check_library(store: Store) -> CheckReport:
                 "SELECT v.id, s.first, v.sighting_id FROM variants v JOIN"
                 " (SELECT key, min(id) AS first FROM sightings GROUP BY key) s ON s.key = v.key"
                 " WHERE v.sighting_id IS NOT s.first LIMIT 100"
+            )
+        ],
+    )
+    tagged = store.get_meta(TAXONOMY_META) is not None  # a library never tagged has no tags yet
+    record(
+        "tags",
+        [
+            f"paper {row[0]} was never tagged (an interrupted run?): run `papertriage retag`"
+            for row in conn.execute(
+                "SELECT id FROM papers WHERE tagged_with IS NULL AND ? ORDER BY id LIMIT 100",
+                (tagged,),
             )
         ],
     )
@@ -201,6 +214,7 @@ class ImportSummary(BaseModel):
     statuses: int
     tags: int
     merges: int
+    """Titles merged into another paper now (pairs whose papers are both here)."""
     distinct: int
     unknown_papers: int
     """Decisions about papers this library does not have (yet): kept, and applied when they come."""
@@ -248,14 +262,14 @@ def read_decisions(path: Path) -> Decisions:
         raise PapertriageError(f"{path}: {where}: {first['msg']}") from None
 
 
-def import_decisions(store: Store, decisions: Decisions) -> ImportSummary:
+def import_decisions(store: Store, decisions: Decisions, taxonomy: Taxonomy) -> ImportSummary:
     """Apply decisions to this library in one transaction; later decisions win over older ones.
 
     Decisions are stored under the ids they name, which every fresh library derives the same
-    way from the titles; merges are redone here, and pairs the user split or called distinct
-    are kept apart by the deduper from now on.
+    way from the titles; merges are redone here (or when both papers have arrived, by the next
+    dedupe), and pairs the user split or called distinct are kept apart by the deduper.
     """
-    from .merging import merge_papers
+    from .merging import merge_decided, tag_papers
 
     conn = store.conn
     known = {row[0] for row in conn.execute("SELECT id FROM variants")}
@@ -279,30 +293,21 @@ def import_decisions(store: Store, decisions: Decisions) -> ImportSummary:
                 " WHERE excluded.decided_at >= decided_at",
                 (_paper_of(store, tag.paper), tag.tag, int(tag.assigned), tag.decided_at),
             )
-        distinct = [pair for pair in decisions.pairs if not pair.same]
-        for pair in distinct:
-            conn.execute(
-                "INSERT INTO dupe_decisions (a, b, same, decided_at) VALUES (?, ?, 0, ?)"
-                " ON CONFLICT (a, b) DO UPDATE SET same = 0, decided_at = excluded.decided_at",
-                (min(pair.a, pair.b), max(pair.a, pair.b), pair.decided_at),
-            )
-            _keep_apart(store, pair.a, pair.b)
-    merges = 0
-    for pair in decisions.pairs:
-        if (
-            pair.same
-            and pair.a in known
-            and pair.b in known
-            and store.resolve_id(pair.a) != store.resolve_id(pair.b)
-        ):
-            merge_papers(store, [pair.a, pair.b])
-            merges += 1
+        store.decide_pairs((pair.a, pair.b, pair.same, pair.decided_at) for pair in decisions.pairs)
+        unknown += sum(pair.a not in known or pair.b not in known for pair in decisions.pairs)
+        changed: list[str] = []
+        for pair in decisions.pairs:
+            if not pair.same:
+                changed += _keep_apart(store, pair.a, pair.b)
+        merges, targets = merge_decided(store)
+        store.refresh_papers([*changed, *targets])
+        tag_papers(store, taxonomy, [*changed, *targets])
     store.sync_search_index()
     return ImportSummary(
         statuses=len(decisions.statuses),
         tags=len(decisions.tags),
         merges=merges,
-        distinct=len(distinct),
+        distinct=sum(not pair.same for pair in decisions.pairs),
         unknown_papers=unknown,
     )
 
@@ -313,13 +318,16 @@ def _paper_of(store: Store, variant: str) -> str:
     return str(row[0]) if row else variant
 
 
-def _keep_apart(store: Store, a: str, b: str) -> None:
-    """If a distinct pair is merged in this library, take the later title back out."""
+def _keep_apart(store: Store, a: str, b: str) -> list[str]:
+    """If a distinct pair is merged in this library, take the later title back out; return the
+    papers that changed."""
     papers = store.variant_paper_map([a, b])
     if len(papers) == 2 and papers[a] == papers[b]:
         leaving = b if b != papers[b] else a
         old = store.detach_variant(leaving)
         store.refresh_papers([old, leaving])
+        return [old, leaving]
+    return []
 
 
 def write_decisions(decisions: Decisions, path: Path) -> None:

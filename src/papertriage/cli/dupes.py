@@ -12,6 +12,7 @@ from .common import (
     ConfigOption,
     DbOption,
     FormatOption,
+    TaxonomyOption,
     ThresholdOption,
     app,
     handles_errors,
@@ -35,6 +36,7 @@ def dupes(
     ] = False,
     config: ConfigOption = None,
     threshold: ThresholdOption = None,
+    taxonomy: TaxonomyOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -42,7 +44,10 @@ def dupes(
     with open_store(db) as store:
         if rescan:
             summary = merging.dedupe_library(
-                store, library.resolve_dedupe_config(config, threshold), full=True
+                store,
+                library.resolve_dedupe_config(config, threshold),
+                full=True,
+                taxonomy=library.resolve_taxonomy(taxonomy),
             )
             render.info(
                 f"rescanned {summary.considered} titles: {summary.merged} merged,"
@@ -58,12 +63,14 @@ def dupes(
 @handles_errors
 def merge(
     papers: Annotated[list[str], typer.Argument(help="Two or more paper ids (or prefixes).")],
+    taxonomy: TaxonomyOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Merge papers that are the same paper; the oldest keeps its id, the others resolve to it."""
+    tax = library.resolve_taxonomy(taxonomy)
     with open_store(db) as store:
-        kept = merging.merge_papers(store, papers)
+        kept = merging.merge_papers(store, papers, tax)
         detail = store.paper_detail(kept)
     render.info(f"merged into {kept}")
     render.show_paper(detail, fmt)
@@ -79,12 +86,14 @@ def split(
             " (split that title out)."
         ),
     ],
+    taxonomy: TaxonomyOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Undo a merge; the split titles are never merged again."""
+    tax = library.resolve_taxonomy(taxonomy)
     with open_store(db) as store:
-        ids = merging.split_paper(store, paper)
+        ids = merging.split_paper(store, paper, tax)
         papers = [store.paper_detail(paper_id) for paper_id in ids]
     render.info(f"split into {len(ids)} papers")
     render.show_papers(papers, fmt)
@@ -95,9 +104,11 @@ def split(
 def distinct(
     first: Annotated[str, typer.Argument(help="A paper id (or prefix).")],
     second: Annotated[str, typer.Argument(help="Another paper id (or prefix).")],
+    taxonomy: TaxonomyOption = None,
     db: DbOption = None,
 ) -> None:
     """Say two papers are not duplicates: they are never merged or proposed again."""
+    tax = library.resolve_taxonomy(taxonomy)
     with open_store(db) as store:
-        merging.mark_distinct(store, first, second)
+        merging.mark_distinct(store, first, second, tax)
     render.info("noted: not duplicates")

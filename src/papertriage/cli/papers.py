@@ -42,7 +42,8 @@ def ingest(
         typer.Option(
             min=1900,
             max=2999,
-            help="Year of the dumps' date lines [default: from file name/mtime].",
+            help="Year of the dumps' date lines; re-dates dumps already ingested [default: from"
+            " the file name, else guessed from the dump's papers or the file's date].",
         ),
     ] = None,
     taxonomy: TaxonomyOption = None,

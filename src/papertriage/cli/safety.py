@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
-from .. import render, safety
+from .. import library, render, safety
 from ..render import Format
 from .common import (
     DbOption,
     FormatOption,
+    TaxonomyOption,
     app,
     handles_errors,
     open_store,
@@ -21,7 +22,8 @@ from .common import (
 @app.command()
 @handles_errors
 def check(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
-    """Check the library (integrity, foreign keys, search index, ids); exit 1 on any problem."""
+    """Check the library (integrity, foreign keys, search index, ids, tags); exit 1 on any
+    problem."""
     with open_store(db) as store:
         report = safety.check_library(store)
     render.show_check(report, fmt)
@@ -73,12 +75,14 @@ def decisions_export(
 @handles_errors
 def decisions_import(
     source: Annotated[Path, typer.Argument(help="A file written by `decisions export`.")],
+    taxonomy: TaxonomyOption = None,
     db: DbOption = None,
 ) -> None:
     """Apply exported decisions to this library (e.g. one rebuilt from the dumps)."""
     decisions = safety.read_decisions(source)
+    tax = library.resolve_taxonomy(taxonomy)
     with open_store(db, create=True) as store:
-        summary = safety.import_decisions(store, decisions)
+        summary = safety.import_decisions(store, decisions, tax)
     render.info(
         f"imported {summary.statuses} statuses, {summary.tags} tag decisions,"
         f" {summary.merges} merges, {summary.distinct} not-duplicate pairs"

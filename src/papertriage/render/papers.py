@@ -23,6 +23,7 @@ from .base import (
     day,
     emit,
     error,
+    info,
     literal,
     new_table,
     print_data,
@@ -30,17 +31,76 @@ from .base import (
     status_mark,
     stderr_console,
     stdout_console,
+    warn,
     write_csv,
     write_json,
     write_jsonl,
 )
 
+_GUESSED_FROM = {
+    "mtime": "the latest weekday with that date on or before the file's date",
+    "papers": "when their papers were first seen in dumps with a known year",
+}
+
+
+def _years(years: Sequence[int]) -> str:
+    return "/".join(map(str, years)) or "-"
+
+
+def _warn_about_years(report: IngestReport) -> None:
+    """Name every dump whose year was guessed or changed: a wrong date must never be silent."""
+    guesses = []
+    for how, why in _GUESSED_FROM.items():
+        files = [result for result in report.files if result.year_from == how]
+        if files:
+            named = ", ".join(f"{result.path} {_years(result.years)}" for result in files)
+            guesses.append(f"{named} ({why})")
+    if guesses:
+        count = sum(result.year_from in _GUESSED_FROM for result in report.files)
+        warn(
+            f"no year in the name or date lines of {count} dump{'s' * (count > 1)}, so it was"
+            f" guessed: {'; '.join(guesses)}; if wrong, ingest {'them' if count > 1 else 'it'}"
+            " again with --year"
+        )
+    redated = [result for result in report.files if result.status == "redated"]
+    if redated:
+        info(
+            "re-dated with --year: "
+            + ", ".join(
+                f"{result.path} {_years(result.years_before)} → {_years(result.years)}"
+                for result in redated
+            )
+        )
+    if report.redated:
+        warn(
+            f"re-dated {len(report.redated)} dump{'s' * (len(report.redated) > 1)} ingested"
+            f" before, from {_GUESSED_FROM['papers']}: "
+            + ", ".join(
+                f"{dump.path} {_years(dump.years_before)} → {_years(dump.years)}"
+                for dump in report.redated
+            )
+        )
+
 
 def show_ingest_report(report: IngestReport, fmt: Format, dedupe: DedupeSummary) -> None:
     results = [result.model_dump() for result in report.files]
     totals = {**_ingest_totals(report), "merged": dedupe.merged, "candidates": dedupe.candidates}
+    _warn_about_years(report)
+    for result in report.files:
+        for cut in result.skipped:
+            shown = cut.title if len(cut.title) <= 80 else cut.title[:77] + "..."
+            warn(
+                f'{result.path}:{cut.line}: title "{shown}" has no abstract where a page ends'
+                " (cut short?): skipped"
+            )
     if fmt is Format.json:
-        write_json({"files": results, "totals": totals})
+        write_json(
+            {
+                "files": results,
+                "totals": totals,
+                "redated": [dump.model_dump() for dump in report.redated],
+            }
+        )
         return
     if fmt is not Format.table:
         emit(results, fmt, list(FileResult.model_fields), new_table)
@@ -78,6 +138,7 @@ def _ingest_totals(report: IngestReport) -> dict[str, int]:
     return {
         "files": len(report.files),
         "ingested": count("ingested", "replaced"),
+        "redated": count("redated"),
         "unchanged": count("unchanged", "duplicate"),
         "rejected": count("rejected"),
         "records": report.total("records"),

@@ -6,11 +6,13 @@ they are about; `Store` is all of them on one connection.
 """
 
 from .base import (
+    GUESSED,
     PaperFilter,
     SightingRow,
     SortKey,
     SourceRow,
     Stats,
+    YearFrom,
     default_db_path,
     now_iso,
     resolve_db_path,
@@ -26,6 +28,7 @@ class Store(PaperQueries, DupeQueries):
 
 __all__ = [
     "APPLICATION_ID",
+    "GUESSED",
     "MIGRATIONS",
     "Migration",
     "PaperFilter",
@@ -34,6 +37,7 @@ __all__ = [
     "SourceRow",
     "Stats",
     "Store",
+    "YearFrom",
     "default_db_path",
     "now_iso",
     "resolve_db_path",

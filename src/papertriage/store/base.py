@@ -74,11 +74,18 @@ class PaperFilter(BaseModel):
     sort: SortKey = "date"
 
 
+YearFrom = Literal["line", "option", "name", "mtime", "papers"]
+"""Where a dump's year came from: its date lines, --year, its name, or a guess (see below)."""
+GUESSED: tuple[YearFrom, ...] = ("mtime", "papers")
+"""A year guessed from the file's date, or from when the dump's papers were seen elsewhere."""
+
+
 class SourceRow(BaseModel):
     id: int
     path: str
     name: str
     sha256: str
+    year_from: YearFrom | None
 
 
 class Stats(BaseModel):

@@ -189,6 +189,37 @@ class DupeQueries(StoreBase):
         )
         self.conn.execute("DELETE FROM dupe_candidates WHERE a = ? AND b = ?", (low, high))
 
+    def decided_merges(self) -> list[tuple[str, str, str, str]]:
+        """(a, b, paper of a, paper of b) of each pair the user called one paper whose titles
+        are both in the library but still in two papers (decided before they arrived)."""
+        rows = self.conn.execute(
+            "SELECT d.a, d.b, va.paper_id, vb.paper_id FROM dupe_decisions d"
+            " JOIN variants va ON va.id = d.a JOIN variants vb ON vb.id = d.b"
+            " JOIN papers pa ON pa.id = va.paper_id JOIN papers pb ON pb.id = vb.paper_id"
+            " WHERE d.same = 1 AND va.paper_id != vb.paper_id ORDER BY d.a, d.b"
+        )
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+    def kept_apart(self, paper_a: str, paper_b: str) -> bool:
+        """Whether the user called a title of one paper and a title of the other distinct."""
+        row = self.conn.execute(
+            "SELECT 1 FROM dupe_decisions d JOIN variants va ON va.id = d.a"
+            " JOIN variants vb ON vb.id = d.b WHERE d.same = 0"
+            " AND ((va.paper_id = ?1 AND vb.paper_id = ?2)"
+            " OR (va.paper_id = ?2 AND vb.paper_id = ?1)) LIMIT 1",
+            (paper_a, paper_b),
+        ).fetchone()
+        return row is not None
+
+    def decide_pairs(self, rows: Iterable[tuple[str, str, bool, str]]) -> None:
+        """Record decisions on pairs (a, b, same, decided at) as they were made, newest winning."""
+        self.conn.executemany(
+            "INSERT INTO dupe_decisions (a, b, same, decided_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (a, b) DO UPDATE SET same = excluded.same,"
+            " decided_at = excluded.decided_at WHERE excluded.decided_at >= decided_at",
+            ((min(a, b), max(a, b), int(same), when) for a, b, same, when in rows),
+        )
+
     def distinct_pairs(self) -> list[tuple[str, str]]:
         rows = self.conn.execute("SELECT a, b FROM dupe_decisions WHERE same = 0")
         return [(row[0], row[1]) for row in rows]

@@ -4,16 +4,38 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..errors import NotFoundError
 from ..models import Paper, PaperDetail, Sighting
-from .base import PaperFilter, SightingRow, SourceRow, Stats, _date, now_iso
+from .base import (
+    GUESSED,
+    PaperFilter,
+    SightingRow,
+    SourceRow,
+    Stats,
+    YearFrom,
+    _date,
+    now_iso,
+)
 from .triage import TriageQueries
 
 _NEWER_TEXT = """(excluded.last_seen >= last_seen OR last_seen IS NULL)
     AND (SELECT c.title, c.abstract FROM sightings c WHERE c.id = sighting_id) IS NOT (?5, ?6)"""
+
+
+_SHOWN_TITLE = "(SELECT c.title FROM sightings c WHERE c.id = sighting_id)"
+_TAKES_NEW = f"""CASE WHEN {_SHOWN_TITLE} = ?5 THEN {_NEWER_TEXT}
+    ELSE ((SELECT count(*) FROM sightings h WHERE h.paper_id = ?1 AND h.title = ?5),
+          (SELECT min(coalesce(h.date, '9999')) FROM sightings h
+           WHERE h.paper_id = ?1 AND h.title = {_SHOWN_TITLE}))
+       > ((SELECT count(*) FROM sightings h WHERE h.paper_id = ?1 AND h.title = {_SHOWN_TITLE}),
+          (SELECT min(coalesce(h.date, '9999')) FROM sightings h
+           WHERE h.paper_id = ?1 AND h.title = ?5)) END"""
+"""Whether a new sighting (?5 title, ?6 abstract) becomes the one its paper (?1) shows: with the
+title shown, if it is as new and says something else; with another title, if that title is now
+seen more often than the one shown, or as often and first seen earlier."""
 _FOLD_IN = f"""
 INSERT INTO papers (id, sighting_id, seen, first_seen, last_seen, created_at)
 VALUES (?1, ?2, 1, ?3, ?3, ?4)
@@ -23,8 +45,8 @@ ON CONFLICT (id) DO UPDATE SET
                THEN coalesce(excluded.first_seen, first_seen) ELSE first_seen END,
   last_seen = CASE WHEN last_seen IS NULL OR excluded.last_seen > last_seen
               THEN coalesce(excluded.last_seen, last_seen) ELSE last_seen END,
-  sighting_id = CASE WHEN {_NEWER_TEXT} THEN excluded.sighting_id ELSE sighting_id END,
-  tagged_with = CASE WHEN {_NEWER_TEXT} THEN NULL ELSE tagged_with END
+  sighting_id = CASE WHEN {_TAKES_NEW} THEN excluded.sighting_id ELSE sighting_id END,
+  tagged_with = CASE WHEN {_TAKES_NEW} THEN NULL ELSE tagged_with END
 """
 """Fold a sighting (?1 paper, ?2 id, ?3 date, ?4 now, ?5 title, ?6 abstract) into its paper."""
 
@@ -34,7 +56,7 @@ class PaperQueries(TriageQueries):
 
     def source_by_path(self, path: str) -> SourceRow | None:
         row = self.conn.execute(
-            "SELECT id, path, name, sha256 FROM sources WHERE path = ?", (path,)
+            "SELECT id, path, name, sha256, year_from FROM sources WHERE path = ?", (path,)
         ).fetchone()
         return SourceRow(**dict(row)) if row else None
 
@@ -44,7 +66,8 @@ class PaperQueries(TriageQueries):
 
     def source_by_sha256(self, sha256: str) -> SourceRow | None:
         row = self.conn.execute(
-            "SELECT id, path, name, sha256 FROM sources WHERE sha256 = ? LIMIT 1", (sha256,)
+            "SELECT id, path, name, sha256, year_from FROM sources WHERE sha256 = ? LIMIT 1",
+            (sha256,),
         ).fetchone()
         return SourceRow(**dict(row)) if row else None
 
@@ -91,13 +114,80 @@ class PaperQueries(TriageQueries):
         return cursor.lastrowid
 
     def finish_source(
-        self, source_id: int, records: int, header_date: str | None, date: str | None
+        self,
+        source_id: int,
+        records: int,
+        header_date: str | None,
+        date: str | None,
+        year_from: YearFrom | None,
     ) -> None:
-        """Record what the file held: its record count and first date line (ISO date)."""
+        """Record what the file held: its record count, first date line (ISO date) and where
+        its year came from."""
         self.conn.execute(
-            "UPDATE sources SET records = ?, header_date = ?, date = ? WHERE id = ?",
-            (records, header_date, date, source_id),
+            "UPDATE sources SET records = ?, header_date = ?, date = ?, year_from = ? WHERE id = ?",
+            (records, header_date, date, year_from, source_id),
         )
+
+    def guessed_sources(self) -> list[tuple[int, str, YearFrom]]:
+        """(id, name, how) of the dumps whose year was guessed."""
+        marks = ", ".join("?" * len(GUESSED))
+        rows = self.conn.execute(
+            f"SELECT id, name, year_from FROM sources WHERE year_from IN ({marks}) ORDER BY id",
+            GUESSED,
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    def source_evidence(self, source_id: int) -> list[tuple[str, str | None]]:
+        """(date line, first seen) of each paper of a dump: the earliest date it has in a dump
+        whose year is not guessed (None: it has none)."""
+        marks = ", ".join("?" * len(GUESSED))
+        rows = self.conn.execute(
+            "SELECT g.header_date, (SELECT min(o.date) FROM sightings o"
+            " JOIN sources s ON s.id = o.source_id WHERE o.paper_id = g.paper_id"
+            f" AND coalesce(s.year_from, '') NOT IN ({marks})) FROM sightings g"
+            " WHERE g.source_id = ? AND g.header_date IS NOT NULL",
+            (*GUESSED, source_id),
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def source_dates(self, source_id: int) -> dict[str, str]:
+        """The date each date line of a dump resolved to."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT header_date, date FROM sightings"
+            " WHERE source_id = ? AND header_date IS NOT NULL AND date IS NOT NULL",
+            (source_id,),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    def redate_source(
+        self, source_id: int, dates: Mapping[str, str], year_from: YearFrom
+    ) -> list[str]:
+        """Give a dump's date lines new dates (by date line) and say where its year came from;
+        return its papers, whose summaries the caller refreshes."""
+        conn = self.conn
+        conn.executemany(
+            "UPDATE sightings SET date = ? WHERE source_id = ? AND header_date = ?",
+            ((date, source_id, header) for header, date in dates.items()),
+        )
+        conn.execute(
+            "UPDATE sources SET year_from = ?1, date = (SELECT date FROM sightings"
+            " WHERE source_id = ?2 ORDER BY position LIMIT 1) WHERE id = ?2",
+            (year_from, source_id),
+        )
+        papers = [
+            row[0]
+            for row in conn.execute(
+                "SELECT DISTINCT paper_id FROM sightings WHERE source_id = ?", (source_id,)
+            )
+        ]
+        if dates:
+            conn.execute(
+                "UPDATE variants SET first_seen = (SELECT min(g.date) FROM sightings g"
+                " WHERE g.paper_id = variants.paper_id AND g.key = variants.key)"
+                " WHERE paper_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(papers),),
+            )
+        return papers
 
     # --- papers and sightings ------------------------------------------------------------
 
@@ -116,10 +206,11 @@ class PaperQueries(TriageQueries):
         showing a sighting, so it queues them for the search index, as one range of sighting
         ids. (A split makes a paper with none yet: the update that gives it one queues it.)
         Summaries are updated incrementally here; `refresh_papers` recomputes them from scratch
-        when sightings are removed. A sighting at least as new as the paper's last one becomes
-        the one whose title and abstract the paper shows (ties: the later one, as in refresh),
-        unless it shows the very same text: most sightings are repeats, and moving the paper to
-        another sighting would re-index its search entry and retag it for nothing.
+        when sightings are removed. A sighting becomes the one whose title and abstract the
+        paper shows when its title becomes the best (`refresh_papers`), or when it has the title
+        shown and is at least as new as the paper's last one (ties: the later one, as in
+        refresh), unless it shows the very same text: most sightings are repeats, and moving
+        the paper to another sighting would re-index its search entry and retag it for nothing.
         """
         created = now_iso()
         first: list[SightingRow] = []
@@ -152,8 +243,9 @@ class PaperQueries(TriageQueries):
     def refresh_papers(self, paper_ids: Iterable[str]) -> None:
         """Recompute what a paper shows from its sightings; drop papers left with none.
 
-        The canonical title and abstract are those of the newest sighting, since a revised
-        title is the one the authors settled on.
+        A paper shows its best title, the one seen most, else the one seen first (a typo in
+        one dump does not win over the title seen before it), with the abstract of its newest
+        sighting under that title.
         """
         conn = self.conn
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS touched (id TEXT PRIMARY KEY)")
@@ -166,7 +258,11 @@ class PaperQueries(TriageQueries):
               first_seen = (SELECT min(date) FROM sightings g WHERE g.paper_id = papers.id),
               last_seen = (SELECT max(date) FROM sightings g WHERE g.paper_id = papers.id),
               sighting_id = (SELECT id FROM sightings g WHERE g.paper_id = papers.id
-                             ORDER BY g.date IS NULL, g.date DESC, g.id DESC LIMIT 1),
+                             ORDER BY (SELECT count(*) FROM sightings h
+                                       WHERE h.paper_id = g.paper_id AND h.title = g.title) DESC,
+                                      (SELECT min(coalesce(h.date, '9999')) FROM sightings h
+                                       WHERE h.paper_id = g.paper_id AND h.title = g.title),
+                                      g.date IS NULL, g.date DESC, g.id DESC LIMIT 1),
               tagged_with = NULL
             WHERE id IN (SELECT id FROM temp.touched)
             """

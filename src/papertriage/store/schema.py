@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
+
+from ..parse import named_year, parse_date_line
 
 APPLICATION_ID = 0x50545247  # "PTRG": marks a file as a papertriage library
 
@@ -233,6 +236,26 @@ CREATE INDEX variants_pending ON variants(deduped) WHERE deduped = 0;
 Migration = Callable[[sqlite3.Connection], None]
 
 
+def _v7(conn: sqlite3.Connection) -> None:
+    """Where each dump's year came from, so that a guessed year can be told and corrected.
+
+    `line` (the date line has it), `option` (--year), `name` (the file name), or a guess:
+    `mtime` (the file's date) or `papers` (when its papers were seen in dated dumps). Dumps
+    ingested before took a year missing from their name from the file's date, a guess.
+    """
+    conn.execute("ALTER TABLE sources ADD COLUMN year_from TEXT")
+    rows = conn.execute("SELECT id, name, header_date FROM sources").fetchall()
+    for source, name, header in rows:
+        line = parse_date_line(header) if header else None
+        if named_year(Path(name)) is not None:
+            origin: str | None = "name"
+        elif line is None:
+            origin = None
+        else:
+            origin = "mtime" if line[2] is None else "line"
+        conn.execute("UPDATE sources SET year_from = ? WHERE id = ?", (origin, source))
+
+
 def _script(sql: str) -> Migration:
     """A migration made of plain SQL statements, run inside the migration's transaction."""
 
@@ -256,4 +279,5 @@ MIGRATIONS: list[Migration] = [
     _script(_V4),
     _script(_V5),
     _script(_V6),
+    _v7,
 ]
