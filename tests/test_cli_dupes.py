@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import papertriage.merging as merging
+from papertriage.library import tagger
 from papertriage.store import Store
 from papertriage.tagging import default_taxonomy
 
@@ -251,7 +252,7 @@ def test_merge_groups_sharing_a_paper_fold_into_the_oldest_of_all(
             store, [[ids["a"], ids["b"]], [ids["b"], ids["c"]]], {}, "auto"
         )
         store.refresh_papers(targets)
-        merging.tag_papers(store, default_taxonomy(), targets)
+        merging.tag_papers(store, tagger(store, default_taxonomy()), targets)
     assert (moved, targets) == (2, {ids["c"]})
     [paper] = listed(cli)
     assert paper["id"] == ids["c"] and paper["seen"] == 3
@@ -262,7 +263,7 @@ def test_a_merged_paper_shows_its_best_title_and_the_tags_of_what_it_shows(
     cli: Cli, tmp_path: Path
 ) -> None:
     """The title seen most, else the one seen first: a typo in one dump does not win."""
-    from papertriage.tagging import tag_paper
+    from papertriage.tagging import Tagger
 
     typo = "SkecthVideo: Sketch-based Video Generation and Editing"
     right = "SketchVideo: Sketch-based Video Generation and Editing"
@@ -279,13 +280,14 @@ def test_a_merged_paper_shows_its_best_title_and_the_tags_of_what_it_shows(
     assert cli("ingest", str(again)).exit_code == 0
     assert shown()["title"] == typo and shown()["seen"] == 3  # now seen most
     for paper in listed(cli):
-        expected = tag_paper(default_taxonomy(), str(paper["title"]), str(paper["abstract"]))
+        text = (str(paper["title"]), str(paper["abstract"]))
+        expected = Tagger(default_taxonomy()).tag_batch([text])[0]
         assert paper["tags"] == sorted(expected), paper["title"]
 
 
 def test_merge_and_split_leave_every_paper_tagged_by_what_it_shows(cli: Cli, library: Path) -> None:
     """`merge A B` then `split B`: B is tagged at once, not left without tags until `retag`."""
-    from papertriage.tagging import tag_paper
+    from papertriage.tagging import Tagger
 
     cli("ingest", str(DUMPS))
     first, second = (str(p["id"]) for p in listed(cli)[:2])
@@ -298,7 +300,8 @@ def test_merge_and_split_leave_every_paper_tagged_by_what_it_shows(cli: Cli, lib
     after = {str(p["id"]): p for p in listed(cli)}
     assert after[second]["tags"] == before[second] and after[first]["tags"] == before[first]
     for paper in after.values():
-        expected = tag_paper(default_taxonomy(), str(paper["title"]), str(paper["abstract"]))
+        text = (str(paper["title"]), str(paper["abstract"]))
+        expected = Tagger(default_taxonomy()).tag_batch([text])[0]
         assert paper["tags"] == sorted(expected)
     assert cli("distinct", first, second).exit_code == 0
     assert cli("check").exit_code == 0

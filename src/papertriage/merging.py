@@ -26,7 +26,7 @@ from .dedupe import (
 from .errors import UsageError
 from .normalize import fold, paper_id
 from .store import Store
-from .tagging import Taxonomy, tag_paper
+from .tagging import Tagger
 
 
 class DedupeSummary(BaseModel):
@@ -47,14 +47,12 @@ def _entries(store: Store) -> list[Entry]:
     ]
 
 
-def tag_papers(store: Store, taxonomy: Taxonomy, papers: Iterable[str]) -> None:
+def tag_papers(store: Store, tagger: Tagger, papers: Iterable[str]) -> None:
     """Tag these papers by what they show now, in the caller's transaction: a merge or split
     changes what a paper shows (or makes a new one), and its tags must follow at once."""
-    tagged = []
-    for paper in dict.fromkeys(papers):
-        title, abstract = store.paper_text(paper)
-        tagged.append((paper, tag_paper(taxonomy, title, abstract)))
-    store.set_rule_tags(taxonomy.fingerprint(), tagged)
+    ids = list(dict.fromkeys(papers))
+    tags = tagger.tag_batch([store.paper_text(paper) for paper in ids])
+    store.set_rule_tags(tagger.fingerprint(), list(zip(ids, tags, strict=True)))
 
 
 def dedupe_library(
@@ -62,12 +60,12 @@ def dedupe_library(
     config: DedupeConfig | None = None,
     *,
     full: bool = False,
-    taxonomy: Taxonomy | None = None,
+    tagger: Tagger | None = None,
 ) -> DedupeSummary:
     """Merge what the deduper finds among new titles (or all titles), in one transaction.
 
     New titles are those not yet deduped: an interrupted run leaves them pending, and the next
-    run picks them up. With `taxonomy`, merged papers are tagged in the same transaction;
+    run picks them up. With `tagger`, merged papers are tagged in the same transaction;
     without, they wait for the caller's `tag_pending` (an ingest tags all it changed).
     """
     with store.atomic(), collector_paused():
@@ -97,8 +95,8 @@ def dedupe_library(
         targets |= decided_targets
         # One recount for all merged papers: per cluster, it was most of the time at 1M records.
         store.refresh_papers(targets)
-        if taxonomy is not None:
-            tag_papers(store, taxonomy, targets)
+        if tagger is not None:
+            tag_papers(store, tagger, targets)
         store.add_candidates(
             (pair.a, pair.b, pair.title_score, pair.abstract_score, pair.reason)
             for pair in result.candidates
@@ -191,7 +189,7 @@ def merge_decided(store: Store) -> tuple[int, set[str]]:
 
 
 def merge_papers(
-    store: Store, ids: Sequence[str], taxonomy: Taxonomy, config: DedupeConfig | None = None
+    store: Store, ids: Sequence[str], tagger: Tagger, config: DedupeConfig | None = None
 ) -> str:
     """The user's merge: these papers are one, tagged by what it shows. Returns the id the
     merged paper keeps."""
@@ -224,12 +222,12 @@ def merge_papers(
         variants = [v for paper in papers for v in store.paper_variants(paper)]
         _merge_groups(store, [variants], evidence, "user")
         store.refresh_papers([target])
-        tag_papers(store, taxonomy, [target])
+        tag_papers(store, tagger, [target])
     store.sync_search_index()
     return target
 
 
-def split_paper(store: Store, text: str, taxonomy: Taxonomy) -> list[str]:
+def split_paper(store: Store, text: str, tagger: Tagger) -> list[str]:
     """Undo merges: an alias id splits that title out; a paper id splits every title apart.
 
     The user's split is remembered as "not duplicates", so no later run merges them again.
@@ -248,12 +246,12 @@ def split_paper(store: Store, text: str, taxonomy: Taxonomy) -> list[str]:
                 if other != gone:
                     store.decide_pair(gone, other, same=False)
         store.refresh_papers([paper, *leaving])
-        tag_papers(store, taxonomy, [paper, *leaving])
+        tag_papers(store, tagger, [paper, *leaving])
     store.sync_search_index()
     return [paper, *leaving]
 
 
-def mark_distinct(store: Store, first: str, second: str, taxonomy: Taxonomy) -> None:
+def mark_distinct(store: Store, first: str, second: str, tagger: Tagger) -> None:
     """The user's "not a duplicate": never merged, never proposed again. A title taken back
     out of a merge is tagged as a split one is."""
     variant_a, paper_a = store.resolve_variant(first)
@@ -266,7 +264,7 @@ def mark_distinct(store: Store, first: str, second: str, taxonomy: Taxonomy) -> 
             leaving = variant_b if variant_b != paper_a else variant_a
             store.detach_variant(leaving)
             store.refresh_papers([paper_a, leaving])
-            tag_papers(store, taxonomy, [paper_a, leaving])
+            tag_papers(store, tagger, [paper_a, leaving])
         members_a = store.paper_variants(store.resolve_id(variant_a))
         members_b = store.paper_variants(store.resolve_id(variant_b))
         for a, b in {(a, b) for a in members_a for b in members_b if a != b}:

@@ -19,7 +19,7 @@ from .errors import PapertriageError, StoreError
 from .library import TAXONOMY_META
 from .models import Status
 from .store import Store, now_iso
-from .tagging import Taxonomy
+from .tagging import Tagger
 
 DECISIONS_FORMAT: Literal["papertriage-decisions"] = "papertriage-decisions"
 DECISIONS_VERSION = 1
@@ -262,7 +262,7 @@ def read_decisions(path: Path) -> Decisions:
         raise PapertriageError(f"{path}: {where}: {first['msg']}") from None
 
 
-def import_decisions(store: Store, decisions: Decisions, taxonomy: Taxonomy) -> ImportSummary:
+def import_decisions(store: Store, decisions: Decisions, tagger: Tagger) -> ImportSummary:
     """Apply decisions to this library in one transaction; later decisions win over older ones.
 
     Decisions are stored under the ids they name, which every fresh library derives the same
@@ -301,7 +301,7 @@ def import_decisions(store: Store, decisions: Decisions, taxonomy: Taxonomy) -> 
                 changed += _keep_apart(store, pair.a, pair.b)
         merges, targets = merge_decided(store)
         store.refresh_papers([*changed, *targets])
-        tag_papers(store, taxonomy, [*changed, *targets])
+        tag_papers(store, tagger, [*changed, *targets])
     store.sync_search_index()
     return ImportSummary(
         statuses=len(decisions.statuses),

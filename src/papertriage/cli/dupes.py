@@ -47,7 +47,7 @@ def dupes(
                 store,
                 library.resolve_dedupe_config(config, threshold),
                 full=True,
-                taxonomy=library.resolve_taxonomy(taxonomy),
+                tagger=library.tagger(store, library.resolve_taxonomy(taxonomy)),
             )
             render.info(
                 f"rescanned {summary.considered} titles: {summary.merged} merged,"
@@ -70,7 +70,7 @@ def merge(
     """Merge papers that are the same paper; the oldest keeps its id, the others resolve to it."""
     tax = library.resolve_taxonomy(taxonomy)
     with open_store(db) as store:
-        kept = merging.merge_papers(store, papers, tax)
+        kept = merging.merge_papers(store, papers, library.tagger(store, tax))
         detail = store.paper_detail(kept)
     render.info(f"merged into {kept}")
     render.show_paper(detail, fmt)
@@ -93,7 +93,7 @@ def split(
     """Undo a merge; the split titles are never merged again."""
     tax = library.resolve_taxonomy(taxonomy)
     with open_store(db) as store:
-        ids = merging.split_paper(store, paper, tax)
+        ids = merging.split_paper(store, paper, library.tagger(store, tax))
         papers = [store.paper_detail(paper_id) for paper_id in ids]
     render.info(f"split into {len(ids)} papers")
     render.show_papers(papers, fmt)
@@ -110,5 +110,5 @@ def distinct(
     """Say two papers are not duplicates: they are never merged or proposed again."""
     tax = library.resolve_taxonomy(taxonomy)
     with open_store(db) as store:
-        merging.mark_distinct(store, first, second, tax)
+        merging.mark_distinct(store, first, second, library.tagger(store, tax))
     render.info("noted: not duplicates")

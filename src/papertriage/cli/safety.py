@@ -82,7 +82,7 @@ def decisions_import(
     decisions = safety.read_decisions(source)
     tax = library.resolve_taxonomy(taxonomy)
     with open_store(db, create=True) as store:
-        summary = safety.import_decisions(store, decisions, tax)
+        summary = safety.import_decisions(store, decisions, library.tagger(store, tax))
     render.info(
         f"imported {summary.statuses} statuses, {summary.tags} tag decisions,"
         f" {summary.merges} merges, {summary.distinct} not-duplicate pairs"
