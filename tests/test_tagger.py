@@ -152,13 +152,17 @@ def test_corrections_teach_a_user_tag_to_reach_papers_its_rules_miss(tmp_path: P
     assert after.fingerprint() != before.fingerprint()
 
 
-def test_corrections_need_a_few_decisions_before_they_count() -> None:
-    tax = default_taxonomy()
+def test_corrections_need_a_few_decisions_and_teach_only_the_users_own_tags(
+    tmp_path: Path,
+) -> None:
+    tax = load_taxonomy(
+        user_taxonomy(tmp_path, '[tags.mine]\nrules = [{ phrase = "x", weight = 3 }]\n')
+    )
     papers = corpus(3)
-    few = Corrections([(paper, {"survey": True}) for paper in papers[:2]], [])
-    enough = Corrections([(paper, {"survey": True}) for paper in papers], [])
+    few = Corrections([(paper, {"mine": True}) for paper in papers[:2]], [])
+    enough = Corrections([(paper, {"mine": True, "survey": True}) for paper in papers], [])
     assert Tagger(tax, corrections=few).fingerprint() == Tagger(tax).fingerprint()
-    assert Tagger(tax, corrections=enough).learned == ["survey"]
+    assert Tagger(tax, corrections=enough).learned == ["mine"]
 
 
 def test_training_learns_labels_from_text() -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 from papertriage.tagging.matching import prepare_text
 from papertriage.tagging.model import NO_MODEL_LOGIT, RULE_WEIGHT, LinearModel, fit_logistic
 from papertriage.tagging.scoring import TagScore, implied, score_paper
-from papertriage.tagging.taxonomy import Taxonomy
+from papertriage.tagging.taxonomy import Taxonomy, default_taxonomy
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -111,15 +111,21 @@ class Tagger:
         return self._model
 
     def _learnable(self) -> list[str]:
-        """The tags the user has decided on enough papers to learn a correction for."""
+        """The user's own tags decided on enough papers to learn a correction for.
+
+        Not the default tags: the shipped model learned them from over a thousand labelled
+        papers, and a user's corrections, a sample of its errors only, made them worse in
+        `benchmarks/tagging_learning.py` (the decisions themselves still win on their papers).
+        """
         if self._corrections is None:
             return []
-        counts = dict.fromkeys(self.names, 0)
+        shipped = set(default_taxonomy().tags)
+        counts = {name: 0 for name in self.names if name not in shipped}
         for _, decisions in self._corrections.decided:
             for name in decisions:
                 if name in counts:
                     counts[name] += 1
-        return [name for name in self.names if counts[name] >= MIN_DECISIONS]
+        return [name for name in self.names if counts.get(name, 0) >= MIN_DECISIONS]
 
     def _build_weights(self, model: LinearModel) -> None:
         import numpy as np
@@ -254,7 +260,9 @@ class Tagger:
         """Fold a correction per tag the user has decided often enough into the weights.
 
         The correction is a logistic model over the papers' topic coordinates, learned with the
-        current evidence as a fixed offset: it only moves what the user's decisions contradict.
+        current evidence as a fixed offset: it moves what the user's decisions contradict. The
+        library's other papers (the background) are held to their current tags, lightly, so a
+        correction stays local.
         """
         import numpy as np
 
@@ -263,8 +271,7 @@ class Tagger:
         papers = [text for text, _ in corrections.decided] + list(corrections.background)
         positions = [self.names.index(name) for name in tags]
         offset = self.evidence(papers)[:, positions]
-        batch = model.vectorizer.transform(papers)
-        coordinates = model.coordinates(batch)
+        coordinates = model.coordinates(model.vectorizer.transform(papers))
         targets = (offset >= 0).astype(np.float32)
         weights = np.full((len(papers), len(tags)), BACKGROUND_WEIGHT, dtype=np.float32)
         for row, (_, decisions) in enumerate(corrections.decided):
