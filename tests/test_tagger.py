@@ -11,6 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from papertriage import library
+from papertriage.ingest import ingest_paths
+from papertriage.store import Store
 from papertriage.tagging import Corrections, Tagger, default_taxonomy, load_taxonomy, tag_paper
 from papertriage.tagging.model import Vectorizer, words
 from papertriage.tagging.tagger import shipped_digest, shipped_model
@@ -235,3 +238,19 @@ def test_tags_eval_measures_each_side(cli: Cli, mode: str) -> None:
     report = json.loads(result.stdout)
     assert report["evaluated"] == 146
     assert 0.8 <= report["micro_f1"] <= 1.0
+
+
+def test_worker_processes_tag_as_one_process_does(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_paths(store, sorted(DUMPS.glob("*.txt")))
+    tagger = library.tagger(store, default_taxonomy())
+    monkeypatch.setattr(library, "_POOL_AT", 10**9)
+    assert library.tag_pending(store, tagger, everything=True) == 146
+    alone = {paper: store.paper_tags(paper) for paper, _, _ in store.papers_to_tag(None, 500)}
+    monkeypatch.setattr(library, "_POOL_AT", 0)
+    monkeypatch.setattr(library, "_TAG_BATCH", 20)  # several batches in flight
+    monkeypatch.setattr(library, "_cores", lambda: 2)
+    assert library.tag_pending(store, tagger, everything=True) == 146
+    pooled = {paper: store.paper_tags(paper) for paper, _, _ in store.papers_to_tag(None, 500)}
+    assert pooled == alone and any(alone.values())

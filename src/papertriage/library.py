@@ -32,6 +32,7 @@ from .tagging import (
     evaluate,
     load_gold,
     load_taxonomy,
+    taxonomy_from_text,
 )
 
 Progress = Callable[[int, int], None]
@@ -41,6 +42,7 @@ _POOL_AT = 20_000
 """Papers to tag from which worker processes pay for their start (about a second)."""
 _MAX_WORKERS = 4
 TAXONOMY_META = "taxonomy"
+USER_TAXONOMY_META = "user_taxonomy"
 
 
 def config_dir() -> Path:
@@ -50,14 +52,33 @@ def config_dir() -> Path:
     return user_config_path("papertriage", appauthor=False)
 
 
-def resolve_taxonomy(option: Path | None) -> Taxonomy:
-    """--taxonomy, else $PAPERTRIAGE_TAXONOMY, else the user's taxonomy.toml, else the default."""
+def resolve_taxonomy(option: Path | None, store: Store | None = None) -> Taxonomy:
+    """--taxonomy, else $PAPERTRIAGE_TAXONOMY, else the taxonomy the library was last tagged
+    with by one of those, else the user's taxonomy.toml, else the default.
+
+    A taxonomy given by option or variable is marked to be remembered (`remember_taxonomy`):
+    a library tagged with a user's tags keeps them without the option on every command.
+    """
     if option is None and os.environ.get("PAPERTRIAGE_TAXONOMY"):
         option = Path(os.environ["PAPERTRIAGE_TAXONOMY"])
-    if option is None:
-        candidate = config_dir() / "taxonomy.toml"
-        option = candidate if candidate.is_file() else None
-    return load_taxonomy(option)
+    if option is not None:
+        taxonomy = load_taxonomy(option)
+        taxonomy._explicit = True
+        return taxonomy
+    if store is not None and (remembered := store.get_meta(USER_TAXONOMY_META)) is not None:
+        return taxonomy_from_text(remembered, "the library's remembered taxonomy")
+    candidate = config_dir() / "taxonomy.toml"
+    return load_taxonomy(candidate if candidate.is_file() else None)
+
+
+def remember_taxonomy(store: Store, taxonomy: Taxonomy, *, forget: bool = False) -> None:
+    """Keep a taxonomy given by option or variable as the library's own (see
+    `resolve_taxonomy`); with `forget`, go back to the config file or the default."""
+    with store.atomic():
+        if forget:
+            store.delete_meta(USER_TAXONOMY_META)
+        elif taxonomy._explicit and taxonomy.user_text is not None:
+            store.set_meta(USER_TAXONOMY_META, taxonomy.user_text)
 
 
 def resolve_dedupe_config(option: Path | None, threshold: float | None = None) -> DedupeConfig:
@@ -202,6 +223,7 @@ def ingest(
     on_tag: Progress | None = None,
 ) -> IngestOutcome:
     """Ingest dumps, merge the new titles with the duplicates they have, then tag what changed."""
+    remember_taxonomy(store, taxonomy)
     report = ingest_paths(store, paths, year, on_file)
     merged = dedupe_library(store, dedupe)
     tagged = tag_pending(store, tagger(store, taxonomy), progress=on_tag)

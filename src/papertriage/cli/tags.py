@@ -46,12 +46,14 @@ def tags_overview(
     """Every tag with its description and how many papers have it."""
     if ctx.invoked_subcommand is not None:
         return
-    tax = library.resolve_taxonomy(taxonomy)
     path = resolve_db_path(db)
     counts: dict[str, tuple[int, int]] = {}
     if path.exists():
         with open_store(db) as store:
+            tax = library.resolve_taxonomy(taxonomy, store)
             counts = store.tag_counts()
+    else:
+        tax = library.resolve_taxonomy(taxonomy)
     render.show_tags(tax, counts, fmt)
 
 
@@ -64,8 +66,8 @@ def tags_explain(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Which rules fired for each tag of a paper, with their scores."""
-    tax = library.resolve_taxonomy(taxonomy)
     with open_store(db) as store:
+        tax = library.resolve_taxonomy(taxonomy, store)
         explanation = library.explain(store, tax, store.resolve_id(paper))
     render.show_explanation(explanation, fmt)
 
@@ -89,8 +91,8 @@ def tags_eval(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Compare the tagger with gold labels for papers in the library."""
-    tax = library.resolve_taxonomy(taxonomy)
     with open_store(db) as store:
+        tax = library.resolve_taxonomy(taxonomy, store)
         report = library.evaluate_gold(store, tax, gold, mode.value)
     render.show_evaluation(report, fmt, misses)
 
@@ -99,11 +101,26 @@ def tags_eval(
 @handles_errors
 def retag(
     taxonomy: TaxonomyOption = None,
+    default_taxonomy: Annotated[
+        bool,
+        typer.Option(
+            "--default-taxonomy",
+            help="Forget the taxonomy this library was tagged with (given by --taxonomy"
+            " before) and use your taxonomy.toml, else the default.",
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
-    """Tag the whole library again (after changing the taxonomy); your own tags stay."""
-    tax = library.resolve_taxonomy(taxonomy)
+    """Tag the whole library again (after changing the taxonomy); your own tags stay.
+
+    A taxonomy given with --taxonomy is remembered by the library: later commands use it
+    without the option.
+    """
     with open_store(db) as store, progress_bars() as stage:
+        if default_taxonomy:
+            library.remember_taxonomy(store, library.resolve_taxonomy(None), forget=True)
+        tax = library.resolve_taxonomy(taxonomy, store)
+        library.remember_taxonomy(store, tax)
         decider = library.tagger(store, tax)
         count = library.tag_pending(store, decider, everything=True, progress=stage("Tagging"))
         counts = store.tag_counts()
@@ -129,8 +146,8 @@ def tag(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Decide a paper's tags yourself; your decision beats the tagger and survives retag."""
-    tax = library.resolve_taxonomy(taxonomy)
     with open_store(db) as store:
+        tax = library.resolve_taxonomy(taxonomy, store)
         paper_id = store.resolve_id(paper)
         result = library.decide_tags(store, tax, paper_id, changes)
     render.show_paper_tags(paper_id, result, fmt)

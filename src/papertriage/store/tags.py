@@ -20,6 +20,9 @@ class TagQueries(StoreBase):
             (key, value),
         )
 
+    def delete_meta(self, key: str) -> None:
+        self.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+
     def papers_to_tag(
         self, fingerprint: str | None, limit: int, after: str = ""
     ) -> list[tuple[str, str, str]]:

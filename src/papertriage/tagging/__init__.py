@@ -35,6 +35,7 @@ from papertriage.tagging.taxonomy import (
     Taxonomy,
     default_taxonomy,
     load_taxonomy,
+    taxonomy_from_text,
 )
 
 __all__ = [
@@ -62,4 +63,5 @@ __all__ = [
     "prepare_text",
     "score_paper",
     "tag_paper",
+    "taxonomy_from_text",
 ]

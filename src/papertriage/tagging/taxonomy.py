@@ -32,7 +32,7 @@ class Rule(BaseModel):
     the title or the abstract.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     phrase: str | None = None
     regex: str | None = None
@@ -68,7 +68,7 @@ PlannedTag = tuple[str, float, tuple[tuple[Rule, Matcher, float, float], ...]]
 class TagDef(BaseModel):
     """A tag of the taxonomy: what it means, how it is recognised, and what it brings along."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     name: str
     description: str = ""
@@ -81,7 +81,7 @@ class TagDef(BaseModel):
 class Taxonomy(BaseModel):
     """The tags in display order, and how much a title match outweighs an abstract match."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     title_factor: float = Field(default=2.0, ge=1)
     model: bool = True
@@ -90,6 +90,14 @@ class Taxonomy(BaseModel):
 
     _plan: tuple[PlannedTag, ...] | None = PrivateAttr(default=None)
     _scorer: FastScorer | None = PrivateAttr(default=None)
+    _user_text: str | None = PrivateAttr(default=None)
+    _explicit: bool = PrivateAttr(default=False)
+
+    @property
+    def user_text(self) -> str | None:
+        """The user's taxonomy file this was loaded with (None: the default alone), so that a
+        library can remember it."""
+        return self._user_text
 
     @model_validator(mode="after")
     def _check_links(self) -> Taxonomy:
@@ -174,6 +182,16 @@ def _error_message(filename: str, exc: ValidationError) -> str:
         message = "required field is missing"
     elif error["type"] in ("float_parsing", "float_type"):
         message = "must be a number"
+    elif error["type"] == "bool_type":
+        message = "must be true or false"
+    elif error["type"] in ("string_type", "literal_error"):
+        message = "must be " + (
+            "a string"
+            if error["type"] == "string_type"
+            else "one of " + str(error.get("ctx", {}).get("expected", "the allowed values"))
+        )
+    elif error["type"] == "list_type":
+        message = "must be a list"
     key = key_path(error["loc"])
     if not key and ": " in message:  # taxonomy-wide checks name the key themselves
         key, message = message.split(": ", 1)
@@ -251,6 +269,13 @@ def load_taxonomy(user_file: Path | None) -> Taxonomy:
         raise TaxonomyError(f"{filename}: cannot read the taxonomy ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise TaxonomyError(f"{filename}: not UTF-8 text") from None
+    return taxonomy_from_text(text, filename)
+
+
+def taxonomy_from_text(text: str, filename: str) -> Taxonomy:
+    """The default taxonomy overlaid with a user taxonomy's TOML text (`filename` names it)."""
     user = _read_toml(text, filename)
     base = resources.files("papertriage").joinpath("taxonomy.toml").read_text("utf-8")
-    return _build(_merge(_read_toml(base, "taxonomy.toml"), user, filename), filename)
+    taxonomy = _build(_merge(_read_toml(base, "taxonomy.toml"), user, filename), filename)
+    taxonomy._user_text = text
+    return taxonomy
