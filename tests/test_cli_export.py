@@ -7,10 +7,10 @@ import io
 import json
 from pathlib import Path
 
-import bibtexparser
 import pytest
 
 from .conftest import DUMPS, FIXTURES, Cli
+from .readers import parse
 
 HOSTILE = FIXTURES / "hostile" / "hostile-2025.txt"
 
@@ -23,12 +23,12 @@ def seeded(cli: Cli) -> None:
 def test_bibtex_of_the_whole_library_parses(cli: Cli) -> None:
     result = cli("export", "--format", "bibtex")
     assert result.exit_code == 0, result.stderr
-    database = bibtexparser.loads(result.stdout)
-    assert len(database.entries) == 146
-    keys = [entry["ID"] for entry in database.entries]
+    entries = parse(result.stdout)
+    assert len(entries) == 146
+    keys = [entry["ID"] for entry in entries]
     assert len(set(keys)) == 146
-    again = bibtexparser.loads(cli("export", "--format", "bibtex").stdout)
-    assert [entry["ID"] for entry in again.entries] == keys  # stable
+    again = parse(cli("export", "--format", "bibtex").stdout)
+    assert [entry["ID"] for entry in again] == keys  # stable
 
 
 def test_export_filters_and_output_file(cli: Cli, tmp_path: Path) -> None:
@@ -38,7 +38,6 @@ def test_export_filters_and_output_file(cli: Cli, tmp_path: Path) -> None:
     assert result.stdout == "" and "exported" in result.stderr
     papers = json.loads(target.read_text())
     assert papers and all("deep-research" in p["tags"] for p in papers)
-    assert all("sightings" in p for p in papers)
     jsonl = cli("export", "-f", "jsonl", "--seen-min", "2").stdout.splitlines()
     assert len(jsonl) == 14
 
@@ -87,3 +86,32 @@ def test_hostile_titles_are_shown_literally(cli: Cli, monkeypatch: pytest.Monkey
     assert "\x1b" not in shown.stdout and "red" in shown.stdout
     digest = cli("export", "--since", "2025-09-26").stdout
     assert "<script>" not in digest and "\\[bold red\\]" in digest
+
+
+@pytest.mark.parametrize("command", [["list"], ["search", "escape OR normal OR hyperlink"]])
+def test_every_command_writes_csv_with_the_formula_guard_and_whole_rows(
+    cli: Cli, command: list[str]
+) -> None:
+    """One CSV writer: `list` and `search` guard formulas as `export` does, and a note with a
+    bare carriage return stays in its row."""
+    assert cli("ingest", str(HOSTILE)).exit_code == 0
+    listed = json.loads(cli("list", "-f", "json").stdout)
+    formula = next(paper for paper in listed if "HYPERLINK" in paper["title"])
+    assert cli("mark", formula["id"], "--read", "--note", "=1+1\rsecond line").exit_code == 0
+    result = cli(*command, "-f", "csv")
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout, newline="")))
+    shown = [row for row in rows if row["id"] == formula["id"]]
+    assert len(shown) == 1, result.stdout
+    assert shown[0]["title"].startswith("'=") and shown[0]["note"] == "'=1+1\rsecond line"
+    assert all(row["id"] and row["status"] for row in rows)
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
+def test_export_for_programs_has_the_shape_of_list(cli: Cli, fmt: str) -> None:
+    """As the README says: `export` in json, jsonl and csv is `list` in that format (no
+    sightings, whose abstracts doubled the corpus export), whatever the filters."""
+    for filters in ([], ["--tag", "deep-research", "--sort", "title"]):
+        exported = cli("export", "-f", fmt, *filters)
+        assert exported.exit_code == 0, exported.stderr
+        assert exported.stdout == cli("list", "-f", fmt, *filters).stdout

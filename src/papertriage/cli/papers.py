@@ -193,13 +193,16 @@ def export_papers(
     where = paper_filter(
         tax, since, until, source, seen_min, tag, any_tag, untagged, status, limit, sort
     )
+    prose = fmt in (ExportFormat.bibtex, ExportFormat.markdown)
     with open_store(db) as store:
-        papers = [store.paper_detail(paper.id) for paper in store.list_papers(where)]
+        papers = store.list_papers(where)
+        # The prose formats say where each paper was seen; the tables have `list`'s shape.
+        details = [store.paper_detail(paper.id) for paper in papers] if prose else []
     text = io.StringIO(newline="")
     if fmt is ExportFormat.bibtex:
-        export.write_bibtex(papers, text)
+        export.write_bibtex(details, text)
     elif fmt is ExportFormat.markdown:
-        export.write_markdown(papers, text, taxonomy=tax, title=title, since=where.since)
+        export.write_markdown(details, text, taxonomy=tax, title=title, since=where.since)
     elif fmt is ExportFormat.csv:
         export.write_csv(papers, text, formula_guard=formula_guard)
     elif fmt is ExportFormat.json:

@@ -11,7 +11,7 @@ clean-up they share.
 
 from .bibtex import bibtex_key, bibtex_keys, bibtex_text, write_bibtex
 from .digest import markdown_text, write_markdown
-from .tables import CSV_COLUMNS, write_csv, write_json, write_jsonl
+from .tables import CSV_COLUMNS, write_csv, write_json, write_jsonl, write_table
 
 __all__ = [
     "CSV_COLUMNS",
@@ -24,4 +24,5 @@ __all__ = [
     "write_json",
     "write_jsonl",
     "write_markdown",
+    "write_table",
 ]

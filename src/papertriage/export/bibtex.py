@@ -44,12 +44,18 @@ _MATH_COMMANDS = _words(
 _ACCENTS = frozenset("\"'`^~=.")
 # Escapes that are already right in LaTeX and BibTeX alike.
 _KEPT_ESCAPES = frozenset("%&$#_")
-# How each character that LaTeX or BibTeX would read as syntax is written as text. Braces are
-# only escaped when unbalanced; `\{` is no use for that, as BibTeX counts it as a brace too.
+# Kernel commands that take an argument: kept only when a brace group follows, else (`\textbf{`
+# whose closing brace the dump lost) `\textbf\textbraceleft{}` stops citation-js reading the file.
+_ARGUMENT_COMMANDS = _words(
+    "textbf textit textsc texttt textsf textrm textsl textup textmd textnormal emph underline "
+    "textsuperscript textsubscript mbox"
+)
+# How each character that LaTeX or BibTeX would read as syntax is written as text, in the forms
+# that pandoc, bibtexparser (pylatexenc), citation-js and biblatex-csl-converter all decode.
+# `< > |` are plain characters to all of them and to BibTeX (`\textless{}` and `\textbar{}` are
+# dropped by some); a caret has no form all four decode, `\textasciicircum{}` is read by three.
 _TEXT_SPECIALS = {
     "\\": r"\textbackslash{}",
-    "{": r"\textbraceleft{}",
-    "}": r"\textbraceright{}",
     "%": r"\%",
     "&": r"\&",
     "#": r"\#",
@@ -57,9 +63,6 @@ _TEXT_SPECIALS = {
     "$": r"\$",
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-    "|": r"\textbar{}",
 }
 _TEXT_TRANSLATION = str.maketrans(_TEXT_SPECIALS)
 # Characters that may start LaTeX the author meant (math, a command, a group).
@@ -72,8 +75,22 @@ _MATH_BREAKERS = re.compile(r"(?<!\\)[%#&]")
 # A word for case protection: letters and digits, joined by hyphens, dots or apostrophes.
 _DIGIT = re.compile(r"\d")
 _WORD = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*")
+_WORD_PART = re.compile(r"['’.\-]")
+# Where a title's sentences start (a capital there says nothing), and the words long enough to
+# tell sentence case from title case (`for`, `and` are lower-case in both).
+_SENTENCE_ENDS = frozenset(":?!.;")
+_LONG_WORD = 4
 
-_Token = tuple[str, str]  # (kind, text): kind is "raw", "open", "close" or "char"
+# A literal brace: `\{ \}` in pairs. BibTeX counts those as braces too, so a lone one is written
+# as math (pandoc, bibtexparser and biblatex-csl-converter decode it; citation-js shows it as is).
+_PAIRED_BRACE = {"{": r"\{", "}": r"\}"}
+_LONE_BRACE = {"{": r"\ensuremath{\lbrace}", "}": r"\ensuremath{\rbrace}"}
+_BRACE_SPLIT = re.compile(r"([{}])")
+_LINE_BREAK = "\\\\"
+
+# (kind, text): kind is "raw" (kept as written), "command" (a kernel command that wants a group
+# after it), "open" and "close" (a group), "brace" (a literal brace) or "char" (text to escape).
+_Token = tuple[str, str]
 
 
 def _balanced(text: str) -> bool:
@@ -119,7 +136,8 @@ def _tokens(text: str) -> list[_Token]:
             if command is not None:
                 name = command.group(1)
                 if name in _TEXT_COMMANDS:
-                    tokens.append(("raw", command.group(0)))
+                    kind = "command" if name in _ARGUMENT_COMMANDS else "raw"
+                    tokens.append((kind, command.group(0)))
                     i = command.end()
                     continue
                 if name in _MATH_COMMANDS:
@@ -135,7 +153,7 @@ def _tokens(text: str) -> list[_Token]:
                 i += 3
                 continue
             elif after in ("{", "}"):  # a literal brace: written as text, never as a group
-                tokens.append(("char", after))
+                tokens.append(("brace", after))
                 i += 2
                 continue
         else:
@@ -148,7 +166,8 @@ def _tokens(text: str) -> list[_Token]:
 
 
 def _match_braces(tokens: list[_Token]) -> None:
-    """Turn braces that have no partner into characters, so they are escaped, not counted."""
+    """Turn group braces that have no partner into literal braces, commands that lost their group
+    into text, then write each literal brace in the form its pairing allows."""
     opened: list[int] = []
     for index, (kind, text) in enumerate(tokens):
         if kind == "open":
@@ -157,18 +176,59 @@ def _match_braces(tokens: list[_Token]) -> None:
             if opened:
                 opened.pop()
             else:
-                tokens[index] = ("char", text)
+                tokens[index] = ("brace", text)
     for index in opened:
-        tokens[index] = ("char", "{")
+        tokens[index] = ("brace", "{")
+    for index, (kind, text) in enumerate(tokens):
+        if kind == "command":
+            grouped = index + 1 < len(tokens) and tokens[index + 1][0] == "open"
+            tokens[index] = ("raw" if grouped else "char", text)
+    _pair_literal_braces(tokens)
+
+
+def _pair_literal_braces(tokens: list[_Token]) -> None:
+    opened: list[int] = []
+    for index, (kind, text) in enumerate(tokens):
+        if kind != "brace":
+            continue
+        if text == "{":
+            opened.append(index)
+        elif opened:
+            tokens[opened.pop()] = ("raw", _PAIRED_BRACE["{"])
+            tokens[index] = ("raw", _PAIRED_BRACE["}"])
+        else:
+            tokens[index] = ("raw", _LONE_BRACE["}"])
+    for index in opened:
+        tokens[index] = ("raw", _LONE_BRACE["{"])
 
 
 def _needs_case_protection(word: str) -> bool:
-    """Acronyms and brand names (`LLaVA`, `GPT-4o`, `Qwen2.5`, `FürElise`) that styles must not
-    lower-case; a plain capitalised word (`Hierarchical`) is left to the style's sentence case."""
-    rest = word[1:]
-    if rest != rest.lower():
+    """Acronyms and mixed-case names (`LLaVA`, `GPT-4o`, `Qwen2.5`, `FürElise`, `3D`) and the
+    pronoun `I`, which styles must not lower-case. Capitalised words, hyphenated ones included
+    (`Vision-Language`), are left to the style's sentence case."""
+    if word == "I":
         return True
-    return word[0].isupper() and _DIGIT.search(word) is not None
+    for part in _WORD_PART.split(word):
+        if part[1:] != part[1:].lower() or (part[:1].isupper() and _DIGIT.search(part)):
+            return True
+    return False
+
+
+def _names(title: str) -> frozenset[str]:
+    """Capitalised words inside a title written in sentence case (`Asking like Socrates`): there
+    a capital marks a name. In a title-cased title a name cannot be told from any other word."""
+    capitalised, lower, names = 0, 0, set()
+    for match in _WORD.finditer(title):
+        word = match.group(0)
+        before = title[: match.start()].rstrip()
+        if not before or before[-1] in _SENTENCE_ENDS or word[1:] != word[1:].lower():
+            continue
+        if word[0].isupper():
+            names.add(word)
+        if word.isalpha() and len(word) >= _LONG_WORD:
+            capitalised += word[0].isupper()
+            lower += word[0].islower()
+    return frozenset(names) if lower > max(capitalised, 1) else frozenset()
 
 
 def _case_matters(raw: str) -> bool:
@@ -181,11 +241,11 @@ def _escape_chars(text: str) -> str:
     return text.translate(_TEXT_TRANSLATION)
 
 
-def _protect_run(text: str) -> str:
+def _protect_run(text: str, names: frozenset[str]) -> str:
     out: list[str] = []
     last = 0
     for match in _WORD.finditer(text):
-        if _needs_case_protection(match.group(0)):
+        if match.group(0) in names or _needs_case_protection(match.group(0)):
             out.append(_escape_chars(text[last : match.start()]))
             out.append("{" + _escape_chars(match.group(0)) + "}")
             last = match.end()
@@ -202,7 +262,9 @@ def bibtex_text(text: str, *, protect_case: bool = False) -> str:
     written. With `protect_case` (titles), words and LaTeX a style would wrongly lower-case get
     braces.
     """
-    tokens = _tokens(one_line(text))
+    text = one_line(text)
+    names = _names(text) if protect_case else frozenset()
+    tokens = _tokens(text)
     _match_braces(tokens)
     out: list[str] = []
     depth = 0
@@ -211,7 +273,7 @@ def bibtex_text(text: str, *, protect_case: bool = False) -> str:
     def flush() -> None:
         if run:
             chunk = "".join(run)
-            out.append(_protect_run(chunk) if protect_case else _escape_chars(chunk))
+            out.append(_protect_run(chunk, names) if protect_case else _escape_chars(chunk))
             run.clear()
 
     for kind, value in tokens:
@@ -228,6 +290,28 @@ def bibtex_text(text: str, *, protect_case: bool = False) -> str:
             depth += (kind == "open") - (kind == "close")
     flush()
     return "".join(out)
+
+
+def bibtex_note(text: str) -> str:
+    """The user's note as the value of a braced field: plain text, not LaTeX, so every brace and
+    special character is written to print as typed, and each line break as `\\\\` (which
+    pandoc, bibtexparser and biblatex-csl-converter read back as one)."""
+    tokens: list[_Token] = []
+    for index, line in enumerate(text.strip().splitlines()):
+        line = one_line(line)
+        if index:
+            # `\\[` and `\\*` are LaTeX's line break with an option; `\\{` would look like an
+            # escaped brace to bibtexparser: a space keeps both apart.
+            if line.startswith(("[", "*")):
+                tokens.append(("raw", _LINE_BREAK + " {" + line[0] + "}"))
+                line = line[1:]
+            else:
+                tokens.append(("raw", _LINE_BREAK))
+        for piece in _BRACE_SPLIT.split(line):
+            if piece:
+                tokens.append(("brace" if piece in _PAIRED_BRACE else "char", piece))
+    _pair_literal_braces(tokens)
+    return "".join(value if kind == "raw" else _escape_chars(value) for kind, value in tokens)
 
 
 _KEY_STOPWORDS = _words(
@@ -306,7 +390,7 @@ def _bibtex_entry(paper: PaperDetail, key: str) -> str:
     fields.append(("howpublished", "{Hugging Face Daily Papers}"))
     if paper.tags:
         fields.append(("keywords", "{" + bibtex_text(", ".join(paper.tags)) + "}"))
-    note = bibtex_text(paper.note or "")
+    note = bibtex_note(paper.note or "")
     if note:
         fields.append(("annote", "{" + note + "}"))
     fields.append(("abstract", "{" + bibtex_text(paper.abstract) + "}"))

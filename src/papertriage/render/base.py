@@ -6,7 +6,6 @@ literally (never parsed as rich markup) and stripped of control characters.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import os
@@ -29,6 +28,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from ..export import write_table
 from ..models import PAPER_FIELDS
 
 
@@ -93,21 +93,9 @@ def write_jsonl(rows: Sequence[Mapping[str, Any]]) -> None:
         sys.stdout.write(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
 
 
-def _csv_cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return "; ".join(_csv_cell(item) for item in value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
 def write_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_csv_cell(row.get(column)) for column in columns])
+    """Every command's CSV goes through the export's one writer (formula guard, CRLF rows)."""
+    write_table(rows, columns, sys.stdout)
 
 
 def emit(
