@@ -133,12 +133,11 @@ def check_tags(taxonomy: Taxonomy, names: Sequence[str]) -> None:
 
 def tagger(store: Store, taxonomy: Taxonomy, mode: Mode = "both") -> Tagger:
     """The library's tagger: the taxonomy, the shipped model, and the user's tag decisions."""
-    decided = store.decided_papers()
-    corrections = (
-        Corrections(decided, store.background_texts(_BACKGROUND))
-        if decided and mode == "both"
-        else None
-    )
+    decided = store.decided_papers() if mode == "both" else []
+    tagger = Tagger(taxonomy, corrections=Corrections(decided, []) if decided else None, mode=mode)
+    if not tagger.learned:  # the background is read only when a correction will be learned
+        return tagger
+    corrections = Corrections(decided, store.background_texts(_BACKGROUND))
     return Tagger(taxonomy, corrections=corrections, mode=mode)
 
 

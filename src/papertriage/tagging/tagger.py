@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Literal
 
@@ -37,20 +38,17 @@ BACKGROUND_WEIGHT = 0.1
 keeps a correction local to what the user showed, instead of moving the whole library."""
 CORRECTION_L2 = 3e-4
 
-_SHIPPED: LinearModel | None = None
 _MODEL_FILE = ("data", "model.npz")
 
 
+@cache
 def shipped_model() -> LinearModel:
     """The model that ships in the package (`tagging/data/model.npz`), loaded once."""
-    global _SHIPPED
-    if _SHIPPED is None:
-        data = resources.files("papertriage.tagging").joinpath(*_MODEL_FILE)
-        with data.open("rb") as source:
-            _SHIPPED = LinearModel.load(source)
-    return _SHIPPED
+    with resources.files("papertriage.tagging").joinpath(*_MODEL_FILE).open("rb") as source:
+        return LinearModel.load(source)
 
 
+@cache
 def shipped_digest() -> str:
     """A hash of the shipped model's file: what a library's tags depend on, without loading it."""
     data = resources.files("papertriage.tagging").joinpath(*_MODEL_FILE).read_bytes()
@@ -66,10 +64,11 @@ class Corrections:
     background: Sequence[Text]
 
     def digest(self) -> str:
+        """What the corrections depend on: the decisions and their papers' text (the
+        background is a sample that a new paper may shift, not a reason to retag)."""
         hasher = hashlib.sha256()
         for (title, abstract), decisions in self.decided:
             hasher.update(f"{title}\0{abstract}\0{sorted(decisions.items())}\n".encode())
-        hasher.update(str(len(self.background)).encode())
         return hasher.hexdigest()[:16]
 
 
