@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar, cast
+from typing import Annotated, Any, ParamSpec, TypeVar, cast
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from .. import __version__, library
 from ..dates import parse_user_date
@@ -20,28 +22,155 @@ from ..render import Format, error
 from ..store import PaperFilter, SortKey, Store, resolve_db_path
 from ..tagging import Taxonomy
 
-app = typer.Typer(
-    name="papertriage",
-    help="Turn a pile of Hugging Face Daily Papers dumps into one clean, searchable library.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
 P = ParamSpec("P")
 R = TypeVar("R")
+CommandFunction = TypeVar("CommandFunction", bound=Callable[..., Any])
+
+
+class Command(TyperCommand):
+    """A command whose usage line and help name its arguments by their metavars (`ID|TITLE
+    WORDS...`), not by typer's `{paper}` and `<list[str]>`."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        return pieces + [_argument_name(param) for param in _arguments(self, ctx)]
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments = [(_argument_name(param), param.help or "") for param in _arguments(self, ctx)]
+        options = [
+            record
+            for param in self.get_params(ctx)
+            if param.param_type_name == "option" and (record := param.get_help_record(ctx))
+        ]
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+_DASH = "\ue010"
+"""Marks an argument that starts with a dash while the parser reads it."""
+
+
+class DashWordsCommand(Command):
+    """A command whose arguments may start with a dash (`tag ID -survey`, `search -agent`):
+    only its own option names are options, so `-fusion` is not `-f usion` nor `-benchmarks`
+    the `-h` inside it."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        options = {
+            name: param
+            for param in self.get_params(ctx)
+            if param.param_type_name == "option"
+            for name in (*param.opts, *param.secondary_opts)
+        }
+        marked: list[str] = []
+        value_next = False
+        for arg in args:
+            if arg == "--":
+                marked.append(arg)
+                continue
+            if not value_next and arg[:1] == "-" and arg.split("=", 1)[0] not in options:
+                arg = _DASH + arg
+            option = None if value_next else options.get(arg)
+            value_next = option is not None and not getattr(option, "is_flag", True)
+            marked.append(arg)
+        rest = super().parse_args(ctx, marked)
+        for name, value in ctx.params.items():
+            ctx.params[name] = _unmarked(value)
+        return rest
+
+
+def _unmarked(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_DASH):
+        return value.removeprefix(_DASH)
+    if isinstance(value, list | tuple):
+        return type(value)(_unmarked(item) for item in value)
+    return value
+
+
+def _arguments(command: TyperCommand, ctx: Any) -> list[Any]:
+    return [param for param in command.get_params(ctx) if param.param_type_name == "argument"]
+
+
+def _argument_name(param: Any) -> str:
+    name = str(param.metavar or param.name.upper() + ("..." if param.nargs != 1 else ""))
+    return name if param.required else f"[{name}]"
+
+
+class Group(TyperGroup):
+    """The app's group: typer reports a bad option value in pydantic's words (`Value error,
+    ...`, `Input should be ...`); this says it in the user's."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
+        with _plain_words():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _plain_words():
+            return super().invoke(ctx)
+
+
+@contextmanager
+def _plain_words() -> Iterator[None]:
+    try:
+        yield
+    except typer.BadParameter as exc:
+        exc.message = _plain_message(exc)
+        raise
+
+
+def _plain_message(exc: typer.BadParameter) -> str:
+    from pydantic import ValidationError
+
+    cause = exc.__cause__
+    if not isinstance(cause, ValidationError) or not cause.errors():
+        return exc.message
+    first = cause.errors()[0]
+    value, kind, limits = first.get("input"), first["type"], first.get("ctx") or {}
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        return f"{value!r} is not a whole number"
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return f"{value!r} is not a number"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{value} is below the smallest allowed, {limits.get('ge', limits.get('gt')):g}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"{value} is above the largest allowed, {limits.get('le', limits.get('lt')):g}"
+    return str(first["msg"]).removeprefix("Value error, ")
+
+
+class App(typer.Typer):
+    """A typer app whose commands are `Command`s."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[CommandFunction], CommandFunction]:
+        kwargs.setdefault("cls", Command)
+        return super().command(*args, **kwargs)
+
+
+app = App(
+    name="papertriage",
+    help="Turn a pile of Hugging Face Daily Papers dumps into one clean, searchable library.",
+    cls=Group,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 
 DbOption = Annotated[
     Path | None,
     typer.Option(
         "--db",
-        envvar="PAPERTRIAGE_DB",
-        help="Library file [default: PAPERTRIAGE_DB, else the user data directory].",
+        help="Library file [default: $PAPERTRIAGE_DB, else library.db in the user data directory].",
+        metavar="FILE",
         show_default=False,
         dir_okay=False,
     ),
 ]
+"""Not typer's `envvar`: `resolve_db_path` reads $PAPERTRIAGE_DB, so a --db given before the
+subcommand beats it and no message about a --db given names the variable."""
 FormatOption = Annotated[
     Format,
     typer.Option("--format", "-f", help="Output format: table for people, others for programs."),
@@ -50,6 +179,7 @@ TaxonomyOption = Annotated[
     Path | None,
     typer.Option(
         "--taxonomy",
+        metavar="FILE",
         envvar="PAPERTRIAGE_TAXONOMY",
         help="Taxonomy TOML overlaying the default [default: taxonomy.toml in the user config"
         " directory, if there is one].",
@@ -61,6 +191,7 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option(
         "--config",
+        metavar="FILE",
         envvar="PAPERTRIAGE_CONFIG",
         help="Config TOML with a [dedupe] table of thresholds [default: config.toml in the user"
         " config directory, if there is one].",
@@ -71,6 +202,7 @@ ConfigOption = Annotated[
 ThresholdOption = Annotated[
     float | None,
     typer.Option(
+        metavar="0-100",
         min=50,
         max=100,
         help="Title similarity (0-100) at which titles merge on their own [default: 90].",
@@ -79,17 +211,28 @@ ThresholdOption = Annotated[
 ]
 SinceOption = Annotated[
     str | None,
-    typer.Option(help="Only papers seen on or after DATE (YYYY-MM-DD, YYYY-MM, 7d, 2w ...)."),
+    typer.Option(
+        metavar="DATE", help="Only papers seen on or after DATE (YYYY-MM-DD, YYYY-MM, 7d, 2w ...)."
+    ),
 ]
-UntilOption = Annotated[str | None, typer.Option(help="Only papers first seen on or before DATE.")]
+UntilOption = Annotated[
+    str | None, typer.Option(metavar="DATE", help="Only papers first seen on or before DATE.")
+]
 StatusChoice = StrEnum("StatusChoice", {status: status for status in STATUSES})  # type: ignore[misc]
 StatusOption = Annotated[
     list[StatusChoice] | None,
-    typer.Option("--status", help="Only papers with this status (repeatable: any of them)."),
+    typer.Option(
+        "--status",
+        metavar="STATUS",
+        help="Only papers with this status: new, read, starred, later or skipped (repeatable:"
+        " any of them).",
+    ),
 ]
 TagFilter = Annotated[
     list[str] | None,
-    typer.Option("--tag", "-t", help="Only papers with this tag (repeatable: all of them)."),
+    typer.Option(
+        "--tag", "-t", metavar="TAG", help="Only papers with this tag (repeatable: all of them)."
+    ),
 ]
 
 
@@ -189,11 +332,23 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _db_defaults(command: Any, db: Path) -> dict[str, Any]:
+    """A default map giving every command under `command` this --db."""
+    defaults: dict[str, Any] = {"db": db}
+    for name, sub in getattr(command, "commands", {}).items():
+        defaults[name] = _db_defaults(sub, db)
+    return defaults
+
+
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
+    db: DbOption = None,
 ) -> None:
     """Turn a pile of Hugging Face Daily Papers dumps into one clean, searchable library."""
+    if db is not None:
+        ctx.default_map = _db_defaults(ctx.command, db)

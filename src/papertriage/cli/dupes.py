@@ -27,7 +27,9 @@ def dupes(
         bool,
         typer.Option("--candidates", help="List the possible duplicates to review instead."),
     ] = False,
-    min_seen: Annotated[int, typer.Option(min=2, help="Only papers seen at least N times.")] = 2,
+    min_seen: Annotated[
+        int, typer.Option(metavar="N", min=2, help="Only papers seen at least N times.")
+    ] = 2,
     rescan: Annotated[
         bool,
         typer.Option(
@@ -62,7 +64,9 @@ def dupes(
 @app.command()
 @handles_errors
 def merge(
-    papers: Annotated[list[str], typer.Argument(help="Two or more paper ids (or prefixes).")],
+    papers: Annotated[
+        list[str], typer.Argument(metavar="ID...", help="Two or more paper ids (or prefixes).")
+    ],
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
@@ -82,8 +86,9 @@ def split(
     paper: Annotated[
         str,
         typer.Argument(
+            metavar="ID",
             help="A merged paper's id (split all its titles apart) or one of its other ids"
-            " (split that title out)."
+            " (split that title out).",
         ),
     ],
     taxonomy: TaxonomyOption = None,
@@ -102,8 +107,8 @@ def split(
 @app.command()
 @handles_errors
 def distinct(
-    first: Annotated[str, typer.Argument(help="A paper id (or prefix).")],
-    second: Annotated[str, typer.Argument(help="Another paper id (or prefix).")],
+    first: Annotated[str, typer.Argument(metavar="ID", help="A paper id (or prefix).")],
+    second: Annotated[str, typer.Argument(metavar="ID", help="Another paper id (or prefix).")],
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
 ) -> None:

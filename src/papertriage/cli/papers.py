@@ -35,11 +35,16 @@ from .common import (
 def ingest(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="Dump files, or directories to search for *.txt dumps.", exists=False),
+        typer.Argument(
+            metavar="PATH...",
+            help="Dump files, or directories to search for *.txt dumps.",
+            exists=False,
+        ),
     ],
     year: Annotated[
         int | None,
         typer.Option(
+            metavar="YYYY",
             min=1900,
             max=2999,
             help="Year of the dumps' date lines; re-dates dumps already ingested [default: from"
@@ -80,21 +85,30 @@ def list_papers(
     since: SinceOption = None,
     until: UntilOption = None,
     source: Annotated[
-        str | None, typer.Option(help="Only papers seen in this dump (file name or path).")
+        str | None,
+        typer.Option(metavar="FILE", help="Only papers seen in this dump (file name or path)."),
     ] = None,
     seen_min: Annotated[
-        int | None, typer.Option(min=1, help="Only papers seen in at least N dumps.")
+        int | None, typer.Option(metavar="N", min=1, help="Only papers seen in at least N dumps.")
     ] = None,
     tag: Annotated[
         list[str] | None,
-        typer.Option("--tag", "-t", help="Only papers with this tag (repeatable: all of them)."),
+        typer.Option(
+            "--tag",
+            "-t",
+            metavar="TAG",
+            help="Only papers with this tag (repeatable: all of them).",
+        ),
     ] = None,
     any_tag: Annotated[
-        list[str] | None, typer.Option("--any-tag", help="Only papers with any of these tags.")
+        list[str] | None,
+        typer.Option("--any-tag", metavar="TAG", help="Only papers with any of these tags."),
     ] = None,
     untagged: Annotated[bool, typer.Option(help="Only papers with no tag at all.")] = False,
     status: StatusOption = None,
-    limit: Annotated[int | None, typer.Option(min=0, help="Show at most N papers.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(metavar="N", min=0, help="Show at most N papers.")
+    ] = None,
     sort: Annotated[
         SortKey, typer.Option(help="Order: date (newest first), title, seen.")
     ] = "date",
@@ -119,7 +133,10 @@ def list_papers(
 @handles_errors
 def show(
     paper: Annotated[
-        str, typer.Argument(help="Paper id, a unique prefix of one, or words of its title.")
+        str,
+        typer.Argument(
+            metavar="ID|TITLE", help="Paper id, a unique prefix of one, or words of its title."
+        ),
     ],
     db: DbOption = None,
     fmt: FormatOption = Format.table,
@@ -138,7 +155,9 @@ def show(
 @app.command()
 @handles_errors
 def stats(
-    top: Annotated[int, typer.Option(min=0, help="How many most-repeated papers to show.")] = 10,
+    top: Annotated[
+        int, typer.Option(metavar="N", min=0, help="How many most-repeated papers to show.")
+    ] = 10,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -164,19 +183,30 @@ def export_papers(
     ] = ExportFormat.markdown,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write to FILE instead of stdout.", dir_okay=False),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write to FILE instead of stdout.",
+            dir_okay=False,
+        ),
     ] = None,
     since: SinceOption = None,
     until: UntilOption = None,
-    source: Annotated[str | None, typer.Option(help="Only papers seen in this dump.")] = None,
-    seen_min: Annotated[int | None, typer.Option(min=1, help="Only papers seen N+ times.")] = None,
+    source: Annotated[
+        str | None, typer.Option(metavar="FILE", help="Only papers seen in this dump.")
+    ] = None,
+    seen_min: Annotated[
+        int | None, typer.Option(metavar="N", min=1, help="Only papers seen N+ times.")
+    ] = None,
     tag: TagFilter = None,
     any_tag: Annotated[
-        list[str] | None, typer.Option("--any-tag", help="Only papers with any of these tags.")
+        list[str] | None,
+        typer.Option("--any-tag", metavar="TAG", help="Only papers with any of these tags."),
     ] = None,
     untagged: Annotated[bool, typer.Option(help="Only papers with no tag at all.")] = False,
     status: StatusOption = None,
-    limit: Annotated[int | None, typer.Option(min=0, help="At most N papers.")] = None,
+    limit: Annotated[int | None, typer.Option(metavar="N", min=0, help="At most N papers.")] = None,
     sort: Annotated[SortKey, typer.Option(help="Order: date, title, seen, best.")] = "date",
     formula_guard: Annotated[
         bool,
@@ -184,7 +214,9 @@ def export_papers(
             help="CSV: prefix cells a spreadsheet would run as formulas (=, +, -, @) with '."
         ),
     ] = True,
-    title: Annotated[str | None, typer.Option(help="Markdown: the digest's heading.")] = None,
+    title: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="Markdown: the digest's heading.")
+    ] = None,
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
 ) -> None:

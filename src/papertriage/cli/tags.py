@@ -11,6 +11,8 @@ from .. import library, render
 from ..render import Format, progress_bars
 from ..store import resolve_db_path
 from .common import (
+    App,
+    DashWordsCommand,
     DbOption,
     FormatOption,
     TaxonomyOption,
@@ -19,7 +21,7 @@ from .common import (
     open_store,
 )
 
-tags_app = typer.Typer(
+tags_app = App(
     help="The topic tags: list them, explain a paper's tags, measure the tagger.",
     no_args_is_help=False,
     rich_markup_mode=None,
@@ -50,7 +52,7 @@ def tags_overview(
 @tags_app.command("explain")
 @handles_errors
 def tags_explain(
-    paper: Annotated[str, typer.Argument(help="Paper id or a unique prefix of one.")],
+    paper: Annotated[str, typer.Argument(metavar="ID", help="Paper id or a unique prefix of one.")],
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
@@ -68,10 +70,14 @@ def tags_eval(
     gold: Annotated[
         Path,
         typer.Argument(
-            help='Gold labels: JSON lines {"title": ..., "tags": [...]}.', dir_okay=False
+            metavar="FILE",
+            help='Gold labels: JSON lines {"title": ..., "tags": [...]}.',
+            dir_okay=False,
         ),
     ],
-    misses: Annotated[int, typer.Option(min=0, help="How many of the worst misses to show.")] = 10,
+    misses: Annotated[
+        int, typer.Option(metavar="N", min=0, help="How many of the worst misses to show.")
+    ] = 10,
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
@@ -98,12 +104,10 @@ def retag(
     render.show_tags(tax, counts, Format.table)
 
 
-@app.command(
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": False},
-)
+@app.command(cls=DashWordsCommand)
 @handles_errors
 def tag(
-    paper: Annotated[str, typer.Argument(help="Paper id or a unique prefix of one.")],
+    paper: Annotated[str, typer.Argument(metavar="ID", help="Paper id or a unique prefix of one.")],
     changes: Annotated[
         list[str],
         typer.Argument(

@@ -29,14 +29,17 @@ from .common import (
 @app.command()
 @handles_errors
 def mark(
-    papers: Annotated[list[str], typer.Argument(help="Paper ids (or unique prefixes).")],
+    papers: Annotated[
+        list[str], typer.Argument(metavar="ID...", help="Paper ids (or unique prefixes).")
+    ],
     read: Annotated[bool, typer.Option("--read", help="Mark as read.")] = False,
     star: Annotated[bool, typer.Option("--star", help="Star: worth keeping.")] = False,
     later: Annotated[bool, typer.Option("--later", help="Snooze: read later.")] = False,
     skip: Annotated[bool, typer.Option("--skip", help="Not for me.")] = False,
     new: Annotated[bool, typer.Option("--new", help="Back to new.")] = False,
     note: Annotated[
-        str | None, typer.Option(help="A note to keep with the papers ('' clears it).")
+        str | None,
+        typer.Option(metavar="TEXT", help="A note to keep with the papers ('' clears it)."),
     ] = None,
     db: DbOption = None,
 ) -> None:
@@ -152,13 +155,16 @@ def search(
     query: Annotated[
         str,
         typer.Argument(
-            help='Words, "exact phrases", prefix*, AND/OR/NOT, title:word (SQLite FTS5).'
+            metavar="QUERY",
+            help='Words, "exact phrases", prefix*, AND/OR/NOT, title:word (SQLite FTS5).',
         ),
     ],
     tag: TagFilter = None,
     status: StatusOption = None,
     since: SinceOption = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="Show at most N papers.")] = 20,
+    limit: Annotated[
+        int | None, typer.Option(metavar="N", min=1, help="Show at most N papers.")
+    ] = 20,
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
