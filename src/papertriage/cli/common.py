@@ -22,6 +22,9 @@ from ..render import Format, error
 from ..store import PaperFilter, SortKey, Store, resolve_db_path
 from ..tagging import Taxonomy
 
+COUNT_MAX = 1_000_000_000
+"""The largest count an option takes: far above any library, far below SQLite's integers."""
+
 P = ParamSpec("P")
 R = TypeVar("R")
 CommandFunction = TypeVar("CommandFunction", bound=Callable[..., Any])
@@ -134,11 +137,19 @@ def _plain_message(exc: typer.BadParameter) -> str:
         return f"{value!r} is not a whole number"
     if kind in ("float_parsing", "float_type", "finite_number"):
         return f"{value!r} is not a number"
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"{value} is below the smallest allowed, {limits.get('ge', limits.get('gt')):g}"
-    if kind in ("less_than_equal", "less_than"):
-        return f"{value} is above the largest allowed, {limits.get('le', limits.get('lt')):g}"
+    if kind == "greater_than_equal":
+        return (
+            f"{value} is below the smallest allowed, {_number(limits.get('ge', limits.get('gt')))}"
+        )
+    if kind == "less_than_equal":
+        return (
+            f"{value} is above the largest allowed, {_number(limits.get('le', limits.get('lt')))}"
+        )
     return str(first["msg"]).removeprefix("Value error, ")
+
+
+def _number(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 class App(typer.Typer):

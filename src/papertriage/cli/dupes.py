@@ -9,6 +9,7 @@ import typer
 from .. import library, merging, render
 from ..render import Format
 from .common import (
+    COUNT_MAX,
     ConfigOption,
     DbOption,
     FormatOption,
@@ -28,7 +29,8 @@ def dupes(
         typer.Option("--candidates", help="List the possible duplicates to review instead."),
     ] = False,
     min_seen: Annotated[
-        int, typer.Option(metavar="N", min=2, help="Only papers seen at least N times.")
+        int,
+        typer.Option(metavar="N", min=2, max=COUNT_MAX, help="Only papers seen at least N times."),
     ] = 2,
     rescan: Annotated[
         bool,

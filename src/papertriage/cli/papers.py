@@ -14,6 +14,7 @@ from .. import export, library, render
 from ..render import Format, progress_bars
 from ..store import SortKey
 from .common import (
+    COUNT_MAX,
     ConfigOption,
     DbOption,
     FormatOption,
@@ -89,7 +90,10 @@ def list_papers(
         typer.Option(metavar="FILE", help="Only papers seen in this dump (file name or path)."),
     ] = None,
     seen_min: Annotated[
-        int | None, typer.Option(metavar="N", min=1, help="Only papers seen in at least N dumps.")
+        int | None,
+        typer.Option(
+            metavar="N", min=1, max=COUNT_MAX, help="Only papers seen in at least N dumps."
+        ),
     ] = None,
     tag: Annotated[
         list[str] | None,
@@ -107,7 +111,7 @@ def list_papers(
     untagged: Annotated[bool, typer.Option(help="Only papers with no tag at all.")] = False,
     status: StatusOption = None,
     limit: Annotated[
-        int | None, typer.Option(metavar="N", min=0, help="Show at most N papers.")
+        int | None, typer.Option(metavar="N", min=0, max=COUNT_MAX, help="Show at most N papers.")
     ] = None,
     sort: Annotated[
         SortKey, typer.Option(help="Order: date (newest first), title, seen.")
@@ -156,7 +160,10 @@ def show(
 @handles_errors
 def stats(
     top: Annotated[
-        int, typer.Option(metavar="N", min=0, help="How many most-repeated papers to show.")
+        int,
+        typer.Option(
+            metavar="N", min=0, max=COUNT_MAX, help="How many most-repeated papers to show."
+        ),
     ] = 10,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
@@ -197,7 +204,8 @@ def export_papers(
         str | None, typer.Option(metavar="FILE", help="Only papers seen in this dump.")
     ] = None,
     seen_min: Annotated[
-        int | None, typer.Option(metavar="N", min=1, help="Only papers seen N+ times.")
+        int | None,
+        typer.Option(metavar="N", min=1, max=COUNT_MAX, help="Only papers seen N+ times."),
     ] = None,
     tag: TagFilter = None,
     any_tag: Annotated[
@@ -206,7 +214,9 @@ def export_papers(
     ] = None,
     untagged: Annotated[bool, typer.Option(help="Only papers with no tag at all.")] = False,
     status: StatusOption = None,
-    limit: Annotated[int | None, typer.Option(metavar="N", min=0, help="At most N papers.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(metavar="N", min=0, max=COUNT_MAX, help="At most N papers.")
+    ] = None,
     sort: Annotated[SortKey, typer.Option(help="Order: date, title, seen, best.")] = "date",
     formula_guard: Annotated[
         bool,

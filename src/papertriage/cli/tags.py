@@ -11,6 +11,7 @@ from .. import library, render
 from ..render import Format, progress_bars
 from ..store import resolve_db_path
 from .common import (
+    COUNT_MAX,
     App,
     DashWordsCommand,
     DbOption,
@@ -76,7 +77,10 @@ def tags_eval(
         ),
     ],
     misses: Annotated[
-        int, typer.Option(metavar="N", min=0, help="How many of the worst misses to show.")
+        int,
+        typer.Option(
+            metavar="N", min=0, max=COUNT_MAX, help="How many of the worst misses to show."
+        ),
     ] = 10,
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,

@@ -13,6 +13,7 @@ from ..errors import UsageError
 from ..render import Format
 from ..store import PaperFilter
 from .common import (
+    COUNT_MAX,
     DbOption,
     FormatOption,
     SinceOption,
@@ -163,7 +164,7 @@ def search(
     status: StatusOption = None,
     since: SinceOption = None,
     limit: Annotated[
-        int | None, typer.Option(metavar="N", min=1, help="Show at most N papers.")
+        int | None, typer.Option(metavar="N", min=1, max=COUNT_MAX, help="Show at most N papers.")
     ] = 20,
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
