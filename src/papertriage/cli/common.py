@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -261,13 +263,26 @@ def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
             db = kwargs.get("db")
             error(_database_message(resolve_db_path(db if isinstance(db, Path) else None), exc))
             raise typer.Exit(1) from None
+        except BrokenPipeError:
+            _drop_stdout()
+            raise typer.Exit(1) from None
         except OSError as exc:
             error(f"{exc.filename or 'file'}: {exc.strerror or exc}")
             raise typer.Exit(1) from None
-        except BrokenPipeError:
-            raise typer.Exit(0) from None
 
     return wrapper
+
+
+def _drop_stdout() -> None:
+    """The reader of stdout went away (`| head`): send what is left, Python's flush at exit
+    included, nowhere, and end quietly with 1, as click and rich do."""
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def _database_message(path: Path, exc: sqlite3.Error) -> str:
