@@ -3,6 +3,7 @@ driven the way a user types them."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -69,3 +70,60 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(library: Path, args:
     # exits, and then ends with 0. Either way, not a word.
     assert process.wait(timeout=60) in (0, 1)
     assert stderr == ""
+
+
+def _help_records(command: str) -> dict[str, str]:
+    """Each option of a command with its help line, as `--help` shows them."""
+    text = Cli()(command, "--help").stdout
+    records: dict[str, str] = {}
+    name = ""
+    for line in text.split("Options:", 1)[1].splitlines():
+        words = line.split()
+        if line.startswith("  -"):
+            name = next(word for word in words if word.startswith("--"))
+            records[name] = line
+        elif name and words:
+            records[name] += " " + " ".join(words)
+    return {name: " ".join(record.split()) for name, record in records.items()}
+
+
+def test_list_export_and_search_share_one_definition_of_their_filters() -> None:
+    listing, export, search = (_help_records(name) for name in ("list", "export", "search"))
+    shared = ["--since", "--until", "--source", "--seen-min", "--tag", "--any-tag"]
+    shared += ["--untagged", "--status"]
+    for option in shared:
+        assert listing[option] == export[option] == search[option], option
+    assert listing["--sort"] == export["--sort"] and "best" in listing["--sort"]
+
+
+def test_since_and_until_together_mean_seen_between_them(cli: Cli) -> None:
+    both = {str(p["id"]) for p in json.loads(cli("list", "-f", "json", "--seen-min", "2").stdout)}
+    assert len(both) == 14  # seen on 2025-09-05 and on 2025-09-26
+    between = cli("list", "-f", "json", "--since", "2025-09-06", "--until", "2025-09-25")
+    assert between.exit_code == 0 and json.loads(between.stdout) == []
+    september = json.loads(
+        cli("export", "-f", "json", "--since", "2025-09-20", "--until", "2025-09-30").stdout
+    )
+    assert len(september) == 95 and all(
+        any(s["date"] == "2025-09-26" for s in paper["sightings"]) for paper in september
+    )
+    found = cli(
+        "search", "deep research", "-f", "json", "--since", "2025-09-06", "--until", "2025-09-25"
+    )
+    assert found.exit_code == 0 and json.loads(found.stdout) == []
+
+
+def test_an_inverted_range_is_refused(cli: Cli) -> None:
+    for command in (["list"], ["export"], ["search", "agents"]):
+        result = cli(*command, "--since", "2025-09-26", "--until", "2025-09")
+        assert result.exit_code == 1, command
+        assert result.stderr.startswith("error: --since 2025-09-26 is after --until 2025-09")
+
+
+def test_an_unknown_source_is_an_error(cli: Cli) -> None:
+    for command in (["list"], ["export"], ["search", "agents"]):
+        result = cli(*command, "--source", "nosuch.txt")
+        assert result.exit_code == 1, command
+        assert "no dump named 'nosuch.txt' in this library" in result.stderr
+    typo = cli("list", "--source", "000_2b9e3ea4e6b592bd.tx")
+    assert "did you mean 000_2b9e3ea4e6b592bd.txt?" in typo.stderr

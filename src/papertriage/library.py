@@ -102,6 +102,19 @@ def check_tags(taxonomy: Taxonomy, names: Sequence[str]) -> None:
             raise UsageError(f"unknown tag {name!r}{hint} (see `papertriage tags`)")
 
 
+def check_source(store: Store, source: str | None) -> None:
+    """Refuse a --source the library has no dump for, suggesting the closest name: a filter
+    that can match nothing is a typo, not an answer."""
+    from rapidfuzz import process
+
+    if source is None or store.has_source(source):
+        return
+    name = Path(source).name
+    best = process.extractOne(name, store.source_names(), score_cutoff=80)
+    hint = f"; did you mean {best[0]}?" if best else ""
+    raise NotFoundError(f"no dump named {name!r} in this library{hint}")
+
+
 def tag_pending(
     store: Store, taxonomy: Taxonomy, *, everything: bool = False, progress: Progress | None = None
 ) -> int:

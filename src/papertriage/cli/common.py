@@ -18,7 +18,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from .. import __version__, library
 from ..dates import parse_user_date
-from ..errors import PapertriageError
+from ..errors import PapertriageError, UsageError
 from ..models import STATUSES, Status
 from ..render import Format, error
 from ..store import PaperFilter, SortKey, Store, resolve_db_path
@@ -222,14 +222,30 @@ ThresholdOption = Annotated[
         show_default=False,
     ),
 ]
+# The filters of `list`, `export` and `search` (and `next`): one definition each, so their help
+# and checks cannot drift apart.
 SinceOption = Annotated[
     str | None,
     typer.Option(
-        metavar="DATE", help="Only papers seen on or after DATE (YYYY-MM-DD, YYYY-MM, 7d, 2w ...)."
+        metavar="DATE",
+        help="Only papers seen on or after DATE (YYYY-MM-DD, YYYY-MM, today, yesterday, 7d, 2w,"
+        " 3m, 1y).",
     ),
 ]
 UntilOption = Annotated[
-    str | None, typer.Option(metavar="DATE", help="Only papers first seen on or before DATE.")
+    str | None,
+    typer.Option(
+        metavar="DATE",
+        help="Only papers seen on or before DATE; with --since, seen between the two.",
+    ),
+]
+SourceOption = Annotated[
+    str | None,
+    typer.Option(metavar="FILE", help="Only papers seen in this dump (file name or path)."),
+]
+SeenMinOption = Annotated[
+    int | None,
+    typer.Option(metavar="N", min=1, max=COUNT_MAX, help="Only papers seen at least N times."),
 ]
 StatusChoice = StrEnum("StatusChoice", {status: status for status in STATUSES})  # type: ignore[misc]
 StatusOption = Annotated[
@@ -245,6 +261,23 @@ TagFilter = Annotated[
     list[str] | None,
     typer.Option(
         "--tag", "-t", metavar="TAG", help="Only papers with this tag (repeatable: all of them)."
+    ),
+]
+AnyTagOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--any-tag", metavar="TAG", help="Only papers with this tag (repeatable: any of them)."
+    ),
+]
+UntaggedOption = Annotated[bool, typer.Option(help="Only papers with no tag at all.")]
+LimitOption = Annotated[
+    int | None, typer.Option(metavar="N", min=0, max=COUNT_MAX, help="Show at most N papers.")
+]
+SortOption = Annotated[
+    SortKey,
+    typer.Option(
+        help="Order: date (newest first), title, seen (most first), best (seen most, then"
+        " newest: the order of `next`)."
     ),
 ]
 
@@ -324,9 +357,9 @@ def paper_filter(
     untagged: bool,
     status: list[StatusChoice] | None,
     limit: int | None,
-    sort: SortKey,
+    sort: SortKey = "date",
 ) -> PaperFilter:
-    """The filters `list` and `export` share, checked (dates, tag names) and typed.
+    """The filters `list`, `export` and `search` share, checked (dates, tag names) and typed.
 
     `tax` (the resolved taxonomy) is needed only when tags are filtered on.
     """
@@ -334,9 +367,12 @@ def paper_filter(
     if tags or any_tags:
         assert tax is not None, "tag filters need the taxonomy to check them against"
         library.check_tags(tax, tags + any_tags)
+    first, last = user_date(since), user_date(until)
+    if first is not None and last is not None and first > last:
+        raise UsageError(f"--since {since} is after --until {until}: nothing can be seen between")
     return PaperFilter(
-        since=user_date(since),
-        until=user_date(until),
+        since=first,
+        until=last,
         source=source_argument(source),
         seen_min=seen_min,
         tags=tags,

@@ -12,17 +12,22 @@ import typer
 
 from .. import export, library, render
 from ..render import Format, progress_bars
-from ..store import SortKey
 from .common import (
     COUNT_MAX,
+    AnyTagOption,
     ConfigOption,
     DbOption,
     FormatOption,
+    LimitOption,
+    SeenMinOption,
     SinceOption,
+    SortOption,
+    SourceOption,
     StatusOption,
     TagFilter,
     TaxonomyOption,
     ThresholdOption,
+    UntaggedOption,
     UntilOption,
     app,
     handles_errors,
@@ -85,37 +90,14 @@ def ingest(
 def list_papers(
     since: SinceOption = None,
     until: UntilOption = None,
-    source: Annotated[
-        str | None,
-        typer.Option(metavar="FILE", help="Only papers seen in this dump (file name or path)."),
-    ] = None,
-    seen_min: Annotated[
-        int | None,
-        typer.Option(
-            metavar="N", min=1, max=COUNT_MAX, help="Only papers seen in at least N dumps."
-        ),
-    ] = None,
-    tag: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--tag",
-            "-t",
-            metavar="TAG",
-            help="Only papers with this tag (repeatable: all of them).",
-        ),
-    ] = None,
-    any_tag: Annotated[
-        list[str] | None,
-        typer.Option("--any-tag", metavar="TAG", help="Only papers with any of these tags."),
-    ] = None,
-    untagged: Annotated[bool, typer.Option(help="Only papers with no tag at all.")] = False,
+    source: SourceOption = None,
+    seen_min: SeenMinOption = None,
+    tag: TagFilter = None,
+    any_tag: AnyTagOption = None,
+    untagged: UntaggedOption = False,
     status: StatusOption = None,
-    limit: Annotated[
-        int | None, typer.Option(metavar="N", min=0, max=COUNT_MAX, help="Show at most N papers.")
-    ] = None,
-    sort: Annotated[
-        SortKey, typer.Option(help="Order: date (newest first), title, seen.")
-    ] = "date",
+    limit: LimitOption = None,
+    sort: SortOption = "date",
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
@@ -127,6 +109,7 @@ def list_papers(
         tax, since, until, source, seen_min, tag, any_tag, untagged, status, limit, sort
     )
     with open_store(db) as store:
+        library.check_source(store, where.source)
         papers = store.list_papers(where)
         if tax is not None and library.tags_are_stale(store, tax):
             render.warn("tags were assigned with another taxonomy; run `papertriage retag`")
@@ -200,24 +183,14 @@ def export_papers(
     ] = None,
     since: SinceOption = None,
     until: UntilOption = None,
-    source: Annotated[
-        str | None, typer.Option(metavar="FILE", help="Only papers seen in this dump.")
-    ] = None,
-    seen_min: Annotated[
-        int | None,
-        typer.Option(metavar="N", min=1, max=COUNT_MAX, help="Only papers seen N+ times."),
-    ] = None,
+    source: SourceOption = None,
+    seen_min: SeenMinOption = None,
     tag: TagFilter = None,
-    any_tag: Annotated[
-        list[str] | None,
-        typer.Option("--any-tag", metavar="TAG", help="Only papers with any of these tags."),
-    ] = None,
-    untagged: Annotated[bool, typer.Option(help="Only papers with no tag at all.")] = False,
+    any_tag: AnyTagOption = None,
+    untagged: UntaggedOption = False,
     status: StatusOption = None,
-    limit: Annotated[
-        int | None, typer.Option(metavar="N", min=0, max=COUNT_MAX, help="At most N papers.")
-    ] = None,
-    sort: Annotated[SortKey, typer.Option(help="Order: date, title, seen, best.")] = "date",
+    limit: LimitOption = None,
+    sort: SortOption = "date",
     formula_guard: Annotated[
         bool,
         typer.Option(
@@ -236,6 +209,7 @@ def export_papers(
         tax, since, until, source, seen_min, tag, any_tag, untagged, status, limit, sort
     )
     with open_store(db) as store:
+        library.check_source(store, where.source)
         papers = [store.paper_detail(paper.id) for paper in store.list_papers(where)]
     text = io.StringIO(newline="")
     if fmt is ExportFormat.bibtex:

@@ -13,16 +13,22 @@ from ..errors import UsageError
 from ..render import Format
 from ..store import PaperFilter
 from .common import (
-    COUNT_MAX,
+    AnyTagOption,
     DbOption,
     FormatOption,
+    LimitOption,
+    SeenMinOption,
     SinceOption,
+    SourceOption,
     StatusOption,
     TagFilter,
     TaxonomyOption,
+    UntaggedOption,
+    UntilOption,
     app,
     handles_errors,
     open_store,
+    paper_filter,
     user_date,
 )
 
@@ -160,21 +166,23 @@ def search(
             help='Words, "exact phrases", prefix*, AND/OR/NOT, title:word (SQLite FTS5).',
         ),
     ],
-    tag: TagFilter = None,
-    status: StatusOption = None,
     since: SinceOption = None,
-    limit: Annotated[
-        int | None, typer.Option(metavar="N", min=1, max=COUNT_MAX, help="Show at most N papers.")
-    ] = 20,
+    until: UntilOption = None,
+    source: SourceOption = None,
+    seen_min: SeenMinOption = None,
+    tag: TagFilter = None,
+    any_tag: AnyTagOption = None,
+    untagged: UntaggedOption = False,
+    status: StatusOption = None,
+    limit: LimitOption = 20,
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Full-text search over titles and abstracts, best match first."""
-    tags = tag or []
-    if tags:
-        library.check_tags(library.resolve_taxonomy(taxonomy), tags)
-    where = PaperFilter(tags=tags, statuses=status or [], since=user_date(since), limit=limit)
+    tax = library.resolve_taxonomy(taxonomy) if tag or any_tag else None
+    where = paper_filter(tax, since, until, source, seen_min, tag, any_tag, untagged, status, limit)
     with open_store(db) as store:
+        library.check_source(store, where.source)
         hits = library.search(store, query, where)
     render.show_search(hits, fmt)

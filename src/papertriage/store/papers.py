@@ -60,6 +60,16 @@ class PaperQueries(TriageQueries):
         ).fetchone()
         return SourceRow(**dict(row)) if row else None
 
+    def has_source(self, path_or_name: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM sources WHERE path = ?1 OR name = ?1 LIMIT 1", (path_or_name,)
+        ).fetchone()
+        return row is not None
+
+    def source_names(self) -> list[str]:
+        """The file name of every stored dump."""
+        return [row[0] for row in self.conn.execute("SELECT DISTINCT name FROM sources")]
+
     def source_hashes(self) -> dict[str, str]:
         """The sha256 of every stored dump, by resolved path."""
         return {row[0]: row[1] for row in self.conn.execute("SELECT path, sha256 FROM sources")}
@@ -330,10 +340,17 @@ class PaperQueries(TriageQueries):
     def list_papers(self, where: PaperFilter) -> list[Paper]:
         clauses: list[str] = []
         params: list[Any] = []
-        if where.since is not None:
+        if where.since is not None and where.until is not None:
+            # Seen in the window: a paper seen before it and again after it was not.
+            clauses.append(
+                "EXISTS (SELECT 1 FROM sightings g WHERE g.paper_id = p.id"
+                " AND g.date BETWEEN ? AND ?)"
+            )
+            params += [where.since.isoformat(), where.until.isoformat()]
+        elif where.since is not None:
             clauses.append("p.last_seen >= ?")
             params.append(where.since.isoformat())
-        if where.until is not None:
+        elif where.until is not None:
             clauses.append("p.first_seen <= ?")
             params.append(where.until.isoformat())
         if where.seen_min is not None:
