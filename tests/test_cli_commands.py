@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -127,3 +128,16 @@ def test_an_unknown_source_is_an_error(cli: Cli) -> None:
         assert "no dump named 'nosuch.txt' in this library" in result.stderr
     typo = cli("list", "--source", "000_2b9e3ea4e6b592bd.tx")
     assert "did you mean 000_2b9e3ea4e6b592bd.txt?" in typo.stderr
+
+
+def test_a_table_shows_30_papers_unless_asked_and_says_how_many_more(cli: Cli) -> None:
+    table = cli("list")
+    assert table.exit_code == 0
+    assert "30 of 146 papers; 116 more: --limit N (0: all)" in table.stdout
+    assert len(re.findall(r"^[0-9a-f]{8} ", table.stdout, re.MULTILINE)) == 30
+    assert "146 papers" in cli("list", "--limit", "0").stdout
+    assert "2 of 20 papers; 18 more" in cli("list", "--tag", "deep-research", "--limit", "2").stdout
+    # Formats for programs stay complete; 0 is no limit everywhere.
+    assert len(json.loads(cli("list", "-f", "json").stdout)) == 146
+    assert len(json.loads(cli("export", "-f", "json", "--limit", "0").stdout)) == 146
+    assert len(json.loads(cli("search", "the", "-f", "json", "--limit", "0").stdout)) > 20

@@ -271,7 +271,8 @@ AnyTagOption = Annotated[
 ]
 UntaggedOption = Annotated[bool, typer.Option(help="Only papers with no tag at all.")]
 LimitOption = Annotated[
-    int | None, typer.Option(metavar="N", min=0, max=COUNT_MAX, help="Show at most N papers.")
+    int | None,
+    typer.Option(metavar="N", min=0, max=COUNT_MAX, help="Show at most N papers (0: all)."),
 ]
 SortOption = Annotated[
     SortKey,
@@ -379,7 +380,7 @@ def paper_filter(
         any_tags=any_tags,
         untagged=untagged,
         statuses=statuses(status),
-        limit=limit,
+        limit=limit or None,
         sort=sort,
     )
 

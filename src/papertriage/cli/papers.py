@@ -35,6 +35,10 @@ from .common import (
     paper_filter,
 )
 
+TABLE_LIMIT = 30
+"""Papers a `list` table shows unless told: thousands of rows take seconds to lay out and no one
+reads them (gh shows 30 too)."""
+
 
 @app.command()
 @handles_errors
@@ -102,18 +106,24 @@ def list_papers(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """The library, newest first, filtered by date, dump, repetition and tags."""
+    """The library, newest first, filtered by date, dump, repetition and tags.
+
+    A table shows 30 papers unless --limit says otherwise; other formats show every one.
+    """
     by_tags = bool(tag or any_tag or untagged)
     tax = library.resolve_taxonomy(taxonomy) if by_tags else None
+    if limit is None and fmt is Format.table:
+        limit = TABLE_LIMIT
     where = paper_filter(
         tax, since, until, source, seen_min, tag, any_tag, untagged, status, limit, sort
     )
     with open_store(db) as store:
         library.check_source(store, where.source)
         papers = store.list_papers(where)
+        total = store.count_papers(where) if len(papers) == where.limit else len(papers)
         if tax is not None and library.tags_are_stale(store, tax):
             render.warn("tags were assigned with another taxonomy; run `papertriage retag`")
-    render.show_papers(papers, fmt)
+    render.show_papers(papers, fmt, total)
 
 
 @app.command()

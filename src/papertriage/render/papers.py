@@ -147,7 +147,9 @@ def _ingest_totals(report: IngestReport) -> dict[str, int]:
     }
 
 
-def show_papers(papers: Sequence[Paper], fmt: Format) -> None:
+def show_papers(papers: Sequence[Paper], fmt: Format, total: int | None = None) -> None:
+    """Papers as a table or for programs; a table cut short says how many more there are."""
+
     def table() -> Table:
         view = new_table("id", "last seen", "seen", "", "title", "tags")
         view.columns[4].overflow = "fold"
@@ -162,7 +164,12 @@ def show_papers(papers: Sequence[Paper], fmt: Format) -> None:
                 literal(paper.title),
                 literal(", ".join(paper.tags), style="cyan"),
             )
-        view.caption = f"{len(papers)} papers"
+        more = (total or len(papers)) - len(papers)
+        view.caption = (
+            f"{len(papers)} of {len(papers) + more} papers; {more} more: --limit N (0: all)"
+            if more > 0
+            else f"{len(papers)} papers"
+        )
         return view
 
     emit([paper.model_dump(mode="json") for paper in papers], fmt, PAPER_COLUMNS, table)
