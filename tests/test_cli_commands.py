@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DUMPS, Cli
+from .conftest import CORPUS, DUMPS, Cli
 
 HUGE = "999999999999999999999"
 
@@ -141,3 +141,51 @@ def test_a_table_shows_30_papers_unless_asked_and_says_how_many_more(cli: Cli) -
     assert len(json.loads(cli("list", "-f", "json").stdout)) == 146
     assert len(json.loads(cli("export", "-f", "json", "--limit", "0").stdout)) == 146
     assert len(json.loads(cli("search", "the", "-f", "json", "--limit", "0").stdout)) > 20
+
+
+MAMBA = "c4849785c030"  # Mamba: Linear-Time Sequence Modeling with Selective State Spaces
+
+
+def test_title_words_need_no_quotes(cli: Cli) -> None:
+    shown = cli("show", "mamba", "selective", "-f", "json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["id"] == MAMBA
+    explained = cli("tags", "explain", "mamba", "selective", "-f", "json")
+    assert explained.exit_code == 0 and json.loads(explained.stdout)["paper_id"] == MAMBA
+    tagged = cli("tag", "mamba", "selective", "+efficiency", "-survey", "-f", "json")
+    assert tagged.exit_code == 0, tagged.output
+    assert json.loads(tagged.stdout)["tag_origins"]["efficiency"] == "user"
+    assert cli("mark", "mamba", "selective", "--star").exit_code == 0
+    assert [
+        p["id"] for p in json.loads(cli("list", "--status", "starred", "-f", "json").stdout)
+    ] == [MAMBA]
+
+
+def test_mark_and_merge_take_ids_and_titles_together(cli: Cli) -> None:
+    gym = "9712c8c7"  # DeepResearchGym: ...
+    marked = cli("mark", gym, "mamba selective", "--read")
+    assert marked.exit_code == 0 and "marked 2 papers read" in marked.stderr
+    merged = cli("merge", "mamba", "selective", "state", "spaces", gym, "-f", "json")
+    assert merged.exit_code == 0, merged.output
+    assert {v for s in json.loads(merged.stdout)["sightings"] for v in [s["title"][:5]]} == {
+        "Mamba",
+        "DeepR",
+    }
+
+
+def test_words_that_match_no_title_say_so(cli: Cli) -> None:
+    assert cli("ingest", str(CORPUS / "dumps")).exit_code == 0
+    result = cli("show", "nosuchthing")
+    assert result.exit_code == 1
+    assert result.stderr == "error: no paper id or title matches 'nosuchthing'\n"
+    assert result.stdout == ""
+    # A typo still finds its paper.
+    typo = cli("show", "mamba", "selectve", "-f", "json")
+    assert json.loads(typo.stdout)["title"].startswith("Mamba: Linear-Time")
+
+
+def test_an_empty_paper_is_a_usage_error(cli: Cli) -> None:
+    for args in (["show", ""], ["show", " "], ["mark", "", "--read"], ["tags", "explain", ""]):
+        result = cli(*args)
+        assert result.exit_code == 2, args
+        assert "give a paper id or words of its title" in result.stderr

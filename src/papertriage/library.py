@@ -279,6 +279,10 @@ def search(store: Store, query: str, where: PaperFilter) -> list[SearchHit]:
     ]
 
 
+_TYPO = 80
+"""How alike (0-100) each word must be to a word of a title for a title with a typo to match."""
+
+
 class AmbiguousTitle(UsageError):
     """A title fragment matches several papers about equally well."""
 
@@ -319,17 +323,56 @@ def find_paper(store: Store, text: str) -> str:
         text, titles, scorer=fuzz.WRatio, processor=utils.default_process, limit=50
     )
 
-    def word_score(paper: str) -> float:
+    def word_scores(paper: str) -> list[float]:
         title_words = folded[paper].split() or [""]
-        return sum(max(fuzz.ratio(w, t) for t in title_words) for w in words) / len(words)
+        return [max(fuzz.ratio(w, t) for t in title_words) for w in words]
 
-    scored = sorted(((word_score(paper), paper) for _, _, paper in rough), reverse=True)
-    scored = [(score, paper) for score, paper in scored if score >= 75]
+    # Every word must be a typo of a title word: on average was not enough ("nosuchthing" is 78%
+    # like "nothing", which opened "Magpie: ... with Nothing").
+    scored = sorted(
+        (
+            (sum(scores) / len(scores), paper)
+            for _, _, paper in rough
+            if min(scores := word_scores(paper)) >= _TYPO
+        ),
+        reverse=True,
+    )
     if not scored:
         raise NotFoundError(f"no paper id or title matches {text!r}")
     if len(scored) == 1 or scored[0][0] - scored[1][0] >= 8:
         return str(scored[0][1])
     raise AmbiguousTitle(text, [(paper, titles[paper]) for _, paper in scored[:5]])
+
+
+def find_papers(store: Store, words: Sequence[str]) -> list[str]:
+    """Papers named by command-line words: an id (or unique prefix) or a quoted title is one
+    paper each; a run of other words is the title of one (`mark 9712c8c7 mamba selective`)."""
+    papers: list[str] = []
+    run: list[str] = []
+    for word in words:
+        if " " in word.strip() or _is_id(store, word):
+            if run:
+                papers.append(find_paper(store, " ".join(run)))
+                run = []
+            papers.append(find_paper(store, word))
+        else:
+            run.append(word)
+    if run:
+        papers.append(find_paper(store, " ".join(run)))
+    return list(dict.fromkeys(papers))
+
+
+def _is_id(store: Store, word: str) -> bool:
+    """Whether a word is a paper id: hex of 4 or more digits that resolves to one paper. `face`
+    is a word unless a paper's id starts with it; an ambiguous prefix alone is refused as such
+    by `find_paper`."""
+    if len(word) < 4 or not _is_hex(word):
+        return False
+    try:
+        store.resolve_id(word)
+    except NotFoundError:
+        return False
+    return True
 
 
 def _is_hex(text: str) -> bool:

@@ -20,7 +20,7 @@ from .. import __version__, library
 from ..dates import parse_user_date
 from ..errors import PapertriageError, UsageError
 from ..models import STATUSES, Status
-from ..render import Format, error
+from ..render import Format, error, show_choices
 from ..store import PaperFilter, SortKey, Store, resolve_db_path
 from ..tagging import Taxonomy
 
@@ -383,6 +383,49 @@ def paper_filter(
         limit=limit or None,
         sort=sort,
     )
+
+
+def _paper_words(words: list[str]) -> list[str]:
+    if not words or not all(word.strip() for word in words):
+        raise typer.BadParameter("give a paper id or words of its title")
+    return words
+
+
+PaperWords = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="ID|TITLE WORDS...",
+        help="Paper id, a unique prefix of one, or words of its title (no quotes needed).",
+        callback=_paper_words,
+    ),
+]
+PapersWords = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="ID|TITLE...",
+        help="Paper ids (or unique prefixes), or titles: a run of words that are not ids is one"
+        " paper's title; quote titles to name several.",
+        callback=_paper_words,
+    ),
+]
+
+
+def find_paper(store: Store, words: list[str]) -> str:
+    """The paper the words name; when several titles fit, they are listed to choose from."""
+    try:
+        return library.find_paper(store, " ".join(words))
+    except library.AmbiguousTitle as exc:
+        show_choices(exc.choices)
+        raise
+
+
+def find_papers(store: Store, words: list[str]) -> list[str]:
+    """The papers the words name (see `library.find_papers`), choices listed as above."""
+    try:
+        return library.find_papers(store, words)
+    except library.AmbiguousTitle as exc:
+        show_choices(exc.choices)
+        raise
 
 
 def open_store(db: Path | None, *, create: bool = False) -> Store:

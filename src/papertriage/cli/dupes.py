@@ -13,9 +13,11 @@ from .common import (
     ConfigOption,
     DbOption,
     FormatOption,
+    PapersWords,
     TaxonomyOption,
     ThresholdOption,
     app,
+    find_papers,
     handles_errors,
     open_store,
 )
@@ -66,9 +68,7 @@ def dupes(
 @app.command()
 @handles_errors
 def merge(
-    papers: Annotated[
-        list[str], typer.Argument(metavar="ID...", help="Two or more paper ids (or prefixes).")
-    ],
+    papers: PapersWords,
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
@@ -76,7 +76,7 @@ def merge(
     """Merge papers that are the same paper; the oldest keeps its id, the others resolve to it."""
     tax = library.resolve_taxonomy(taxonomy)
     with open_store(db) as store:
-        kept = merging.merge_papers(store, papers, tax)
+        kept = merging.merge_papers(store, find_papers(store, papers), tax)
         detail = store.paper_detail(kept)
     render.info(f"merged into {kept}")
     render.show_paper(detail, fmt)

@@ -19,6 +19,7 @@ from .common import (
     DbOption,
     FormatOption,
     LimitOption,
+    PaperWords,
     SeenMinOption,
     SinceOption,
     SortOption,
@@ -30,6 +31,7 @@ from .common import (
     UntaggedOption,
     UntilOption,
     app,
+    find_paper,
     handles_errors,
     open_store,
     paper_filter,
@@ -129,23 +131,13 @@ def list_papers(
 @app.command()
 @handles_errors
 def show(
-    paper: Annotated[
-        str,
-        typer.Argument(
-            metavar="ID|TITLE", help="Paper id, a unique prefix of one, or words of its title."
-        ),
-    ],
+    paper: PaperWords,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """One paper: title, abstract, tags, status and every sighting."""
     with open_store(db) as store:
-        try:
-            paper_id = library.find_paper(store, paper)
-        except library.AmbiguousTitle as exc:
-            render.show_choices(exc.choices)
-            raise
-        detail = store.paper_detail(paper_id)
+        detail = store.paper_detail(find_paper(store, paper))
     render.show_paper(detail, fmt)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from .. import library, render
+from ..errors import UsageError
 from ..render import Format, progress_bars
 from ..store import resolve_db_path
 from .common import (
@@ -16,8 +17,10 @@ from .common import (
     DashWordsCommand,
     DbOption,
     FormatOption,
+    PaperWords,
     TaxonomyOption,
     app,
+    find_paper,
     handles_errors,
     open_store,
 )
@@ -53,7 +56,7 @@ def tags_overview(
 @tags_app.command("explain")
 @handles_errors
 def tags_explain(
-    paper: Annotated[str, typer.Argument(metavar="ID", help="Paper id or a unique prefix of one.")],
+    paper: PaperWords,
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
@@ -61,7 +64,7 @@ def tags_explain(
     """Which rules fired for each tag of a paper, with their scores."""
     tax = library.resolve_taxonomy(taxonomy)
     with open_store(db) as store:
-        explanation = library.explain(store, tax, store.resolve_id(paper))
+        explanation = library.explain(store, tax, find_paper(store, paper))
     render.show_explanation(explanation, fmt)
 
 
@@ -111,12 +114,12 @@ def retag(
 @app.command(cls=DashWordsCommand)
 @handles_errors
 def tag(
-    paper: Annotated[str, typer.Argument(metavar="ID", help="Paper id or a unique prefix of one.")],
-    changes: Annotated[
+    words: Annotated[
         list[str],
         typer.Argument(
-            help="+TAG adds a tag, -TAG removes it, =TAG leaves it to the rules again.",
-            metavar="+TAG|-TAG|=TAG...",
+            metavar="ID|TITLE WORDS... +TAG|-TAG|=TAG...",
+            help="The paper (id, prefix or title words), then +TAG to add a tag, -TAG to remove"
+            " it, =TAG to leave it to the rules again.",
         ),
     ],
     taxonomy: TaxonomyOption = None,
@@ -124,8 +127,17 @@ def tag(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Decide a paper's tags yourself; your decision beats the tagger and survives retag."""
+    first_change = next(
+        (index for index, word in enumerate(words) if word[:1] in ("+", "-", "=")), len(words)
+    )
+    paper, changes = words[:first_change], words[first_change:]
+    if not paper or not changes:
+        raise UsageError(
+            "give the paper, then its tag changes: +TAG to add, -TAG to remove, =TAG to leave it"
+            " to the rules"
+        )
     tax = library.resolve_taxonomy(taxonomy)
     with open_store(db) as store:
-        paper_id = store.resolve_id(paper)
+        paper_id = find_paper(store, paper)
         result = library.decide_tags(store, tax, paper_id, changes)
     render.show_paper_tags(paper_id, result, fmt)

@@ -17,6 +17,7 @@ from .common import (
     DbOption,
     FormatOption,
     LimitOption,
+    PapersWords,
     SeenMinOption,
     SinceOption,
     SourceOption,
@@ -26,6 +27,7 @@ from .common import (
     UntaggedOption,
     UntilOption,
     app,
+    find_papers,
     handles_errors,
     open_store,
     paper_filter,
@@ -36,9 +38,7 @@ from .common import (
 @app.command()
 @handles_errors
 def mark(
-    papers: Annotated[
-        list[str], typer.Argument(metavar="ID...", help="Paper ids (or unique prefixes).")
-    ],
+    papers: PapersWords,
     read: Annotated[bool, typer.Option("--read", help="Mark as read.")] = False,
     star: Annotated[bool, typer.Option("--star", help="Star: worth keeping.")] = False,
     later: Annotated[bool, typer.Option("--later", help="Snooze: read later.")] = False,
@@ -67,7 +67,7 @@ def mark(
     with open_store(db) as store:
         ids = triage.mark(
             store,
-            papers,
+            find_papers(store, papers),
             chosen[0] if chosen else None,  # type: ignore[arg-type]
             note or None,
             keep_note=note is None,
