@@ -189,3 +189,41 @@ def test_an_empty_paper_is_a_usage_error(cli: Cli) -> None:
         result = cli(*args)
         assert result.exit_code == 2, args
         assert "give a paper id or words of its title" in result.stderr
+
+
+def _found(cli: Cli, *args: str) -> list[dict[str, object]]:
+    result = cli("search", *args, "-f", "json", "--limit", "0")
+    assert result.exit_code == 0, result.output
+    found: list[dict[str, object]] = json.loads(result.stdout)
+    return found
+
+
+def test_search_takes_several_words_and_minus_excludes(cli: Cli) -> None:
+    assert _found(cli, "test", "time", "compute") == _found(cli, "test time compute")
+    assert _found(cli, "test", "time", "compute")
+    reasoning = _found(cli, "reasoning")
+    without = _found(cli, "reasoning", "-agent", "-agents")
+    assert 0 < len(without) < len(reasoning)
+    agent = re.compile(r"\bagents?\b", re.IGNORECASE)
+    assert not any(agent.search(f"{p['title']} {p['abstract']}") for p in without)
+    assert len(_found(cli, "-agents", "reasoning")) == len(_found(cli, "reasoning", "-agents"))
+    phrase = _found(cli, "reasoning", '-"large language"')
+    assert phrase and not any("large language" in str(p["abstract"]).lower() for p in phrase)
+
+
+def test_search_without_a_word_to_find_or_with_a_broken_query(cli: Cli) -> None:
+    only = cli("search", "-reasoning")
+    assert only.exit_code == 1
+    assert only.stderr == (
+        "error: nothing to search for: -word leaves papers out, give a word to look for too\n"
+    )
+    for query in ('"unclosed', "(reasoning", "reasoning AND", "NEAR(a b"):
+        result = cli("search", query)
+        assert result.exit_code == 1, query
+        assert result.stderr.startswith(f"error: cannot read the search query {query!r}")
+        assert "fts5" not in result.stderr and "syntax error" not in result.stderr
+
+
+def test_search_results_show_a_date(cli: Cli) -> None:
+    table = cli("search", "mamba", "selective")
+    assert "2025-09-05" in table.stdout and "last seen" in table.stdout

@@ -7,6 +7,7 @@ interrupted run (papers not yet tagged with the current taxonomy) is picked up b
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -237,29 +238,60 @@ def _plain_words(query: str) -> str:
     return " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
 
 
+_TOKEN = re.compile(r'-?"[^"]*"?|\S+')
+"""A word or a quoted phrase, either maybe after a minus."""
+
+
+def _split_query(text: str) -> tuple[str, list[str]]:
+    """The words to look for and the words or phrases after a minus, to leave out."""
+    wanted: list[str] = []
+    excluded: list[str] = []
+    for token in _TOKEN.findall(text):
+        if token.startswith("-") and len(token) > 1:
+            excluded.append(token[1:])
+        elif token != "-":
+            wanted.append(token)
+    return " ".join(wanted), excluded
+
+
+def _leaving_out(query: str, excluded: Sequence[str]) -> str:
+    if not excluded:
+        return query
+    phrases = " OR ".join(
+        word if word.startswith('"') else '"' + word.replace('"', '""') + '"' for word in excluded
+    )
+    return f"({query}) NOT ({phrases})"
+
+
 def search(store: Store, query: str, where: PaperFilter) -> list[SearchHit]:
     """Full-text search, best first (bm25, titles weighted above abstracts), then filtered.
 
-    FTS5 syntax works: "exact phrases", prefix*, AND/OR/NOT, title:word. Plain words with
-    punctuation are quoted for the user; a malformed query with operators is refused clearly.
+    FTS5 syntax works: "exact phrases", prefix*, AND/OR/NOT, title:word; -word (or
+    -"a phrase") leaves papers out. Plain words with punctuation are quoted for the user; a
+    malformed query with operators is refused in words, not in FTS5's.
     """
     import sqlite3
 
-    text = query.strip()
-    if not text:
+    if not query.strip():
         raise UsageError("the search query is empty")
+    text, excluded = _split_query(query)
+    if not text:
+        raise UsageError(
+            "nothing to search for: -word leaves papers out, give a word to look for too"
+        )
     store.sync_search_index()
     uses_syntax = any(token in _FTS_SYNTAX for token in text.split()) or any(
         char in text for char in '"*^()'
     )
     try:
-        hits = store.search(text, None)
-    except sqlite3.OperationalError as exc:
-        if uses_syntax:
+        hits = store.search(_leaving_out(text, excluded), None)
+    except sqlite3.OperationalError:
+        if uses_syntax or any(word.startswith('"') for word in excluded):
             raise UsageError(
-                f'bad search query {query!r}: {exc}; quote phrases with "...", use AND OR NOT'
+                f"cannot read the search query {query!r}: check its quotes and parentheses, and"
+                " put words on both sides of AND, OR and NOT"
             ) from None
-        hits = store.search(_plain_words(text), None)
+        hits = store.search(_leaving_out(_plain_words(text), excluded), None)
     if not hits:
         return []
     order = {paper: index for index, (paper, *_rest) in enumerate(hits)}

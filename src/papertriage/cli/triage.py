@@ -14,6 +14,7 @@ from ..render import Format
 from ..store import PaperFilter
 from .common import (
     AnyTagOption,
+    DashWordsCommand,
     DbOption,
     FormatOption,
     LimitOption,
@@ -156,14 +157,15 @@ def _run_session(session: triage.Session) -> None:
     render.info(f"all done: {session.decided} decided")
 
 
-@app.command()
+@app.command(cls=DashWordsCommand)
 @handles_errors
 def search(
     query: Annotated[
-        str,
+        list[str],
         typer.Argument(
-            metavar="QUERY",
-            help='Words, "exact phrases", prefix*, AND/OR/NOT, title:word (SQLite FTS5).',
+            metavar="QUERY...",
+            help='Words (no quotes needed), -word to leave out, "exact phrases", prefix*,'
+            " AND/OR/NOT, title:word (SQLite FTS5).",
         ),
     ],
     since: SinceOption = None,
@@ -184,5 +186,5 @@ def search(
     where = paper_filter(tax, since, until, source, seen_min, tag, any_tag, untagged, status, limit)
     with open_store(db) as store:
         library.check_source(store, where.source)
-        hits = library.search(store, query, where)
+        hits = library.search(store, " ".join(query), where)
     render.show_search(hits, fmt)

@@ -331,16 +331,17 @@ def show_search(hits: Sequence[SearchHit], fmt: Format) -> None:
     ]
 
     def table() -> Table:
-        view = new_table("id", "seen", "", "title / snippet", "tags")
-        view.columns[3].overflow = "fold"
-        view.columns[3].ratio = 4
-        view.columns[4].ratio = 1
+        view = new_table("id", "last seen", "seen", "", "title / snippet", "tags")
+        view.columns[4].overflow = "fold"
+        view.columns[4].ratio = 4
+        view.columns[5].ratio = 1
         for hit in hits:
             cell = _highlighted(hit.title)
             cell.append("\n")
             cell.append_text(_highlighted(hit.snippet))
             view.add_row(
                 short_id(hit.paper.id),
+                day(hit.paper.last_seen),
                 str(hit.paper.seen),
                 status_mark(hit.paper.status),
                 cell,
