@@ -227,3 +227,22 @@ def test_search_without_a_word_to_find_or_with_a_broken_query(cli: Cli) -> None:
 def test_search_results_show_a_date(cli: Cli) -> None:
     table = cli("search", "mamba", "selective")
     assert "2025-09-05" in table.stdout and "last seen" in table.stdout
+
+
+def test_export_to_a_file_is_refused_like_backup(cli: Cli, tmp_path: Path) -> None:
+    nowhere = tmp_path / "nonexistent" / "dir" / "x.md"
+    result = cli("export", "-o", str(nowhere))
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {nowhere}: cannot write there (No such file or directory)\n"
+    digest = tmp_path / "digest.md"
+    assert cli("export", "-o", str(digest), "--limit", "1").exit_code == 0
+    first = digest.read_text()
+    again = cli("export", "-o", str(digest))
+    assert again.exit_code == 1
+    assert again.stderr == f"error: {digest}: already exists (use --force to replace it)\n"
+    assert digest.read_text() == first
+    backup = cli("backup", str(digest))
+    assert backup.stderr == again.stderr
+    assert cli("export", "-o", str(digest), "--force").exit_code == 0
+    assert digest.read_text() != first
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["digest.md", "library.db"]

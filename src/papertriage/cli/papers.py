@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from .. import export, library, render
+from ..errors import PapertriageError
 from ..render import Format, progress_bars
 from .common import (
     COUNT_MAX,
@@ -199,6 +200,9 @@ def export_papers(
             help="CSV: prefix cells a spreadsheet would run as formulas (=, +, -, @) with '."
         ),
     ] = True,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the --output file if it exists.")
+    ] = False,
     title: Annotated[
         str | None, typer.Option(metavar="TEXT", help="Markdown: the digest's heading.")
     ] = None,
@@ -227,8 +231,20 @@ def export_papers(
     if output is None:
         sys.stdout.write(text.getvalue())
     else:
-        partial = output.with_name(output.name + ".partial")
-        with partial.open("w", encoding="utf-8", newline="") as handle:
-            handle.write(text.getvalue())
-        partial.replace(output)
+        _write_file(output, text.getvalue(), replace=force)
         render.info(f"exported {len(papers)} papers to {output}")
+
+
+def _write_file(path: Path, text: str, *, replace: bool) -> None:
+    """Write a file whole or not at all (through a temporary file beside it), refusing to
+    replace one unless told, as `backup` does."""
+    if path.exists() and not replace:
+        raise PapertriageError(f"{path}: already exists (use --force to replace it)")
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise PapertriageError(f"{path}: cannot write there ({exc.strerror or exc})") from None
