@@ -246,3 +246,31 @@ def test_export_to_a_file_is_refused_like_backup(cli: Cli, tmp_path: Path) -> No
     assert cli("export", "-o", str(digest), "--force").exit_code == 0
     assert digest.read_text() != first
     assert sorted(path.name for path in tmp_path.iterdir()) == ["digest.md", "library.db"]
+
+
+def test_tags_eval_with_no_paper_of_the_gold_labels_is_an_error(cli: Cli, tmp_path: Path) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"title": "A Paper Nobody Wrote", "tags": ["agents"]}\n')
+    result = cli("tags", "eval", str(gold))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {gold}: none of its 1 titles is in this library (ingest their dumps first)\n"
+    )
+
+
+def test_merging_papers_you_called_distinct_needs_force(cli: Cli) -> None:
+    gym, mamba = "9712c8c7", MAMBA
+    assert cli("distinct", gym, mamba).exit_code == 0
+    refused = cli("merge", gym, mamba)
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        "error: 9712c8c7 and c4849785 were marked not duplicates (`papertriage distinct`);"
+        " merge them anyway with --force\n"
+    )
+    assert len(json.loads(cli("list", "-f", "json").stdout)) == 146
+    forced = cli("merge", gym, mamba, "--force")
+    assert forced.exit_code == 0, forced.output
+    assert len(json.loads(cli("list", "-f", "json").stdout)) == 145
+    rescan = cli("dupes", "--rescan", "-f", "json")
+    assert rescan.exit_code == 0
+    assert len(json.loads(cli("list", "-f", "json").stdout)) == 145

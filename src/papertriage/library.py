@@ -199,6 +199,12 @@ def evaluate_gold(store: Store, taxonomy: Taxonomy, gold_path: Path) -> EvalRepo
             continue
         title, abstract = store.paper_text(paper)
         predicted[keys[variant]] = tag_paper(taxonomy, title, abstract)
+    if not predicted:
+        # Zeros for every tag would read as a tagger that finds nothing.
+        raise NotFoundError(
+            f"{gold_path}: none of its {len(keys)} titles is in this library (ingest their dumps"
+            " first)"
+        )
     return evaluate(predicted, gold, tag_order=list(taxonomy.tags))
 
 

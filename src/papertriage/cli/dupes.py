@@ -69,6 +69,9 @@ def dupes(
 @handles_errors
 def merge(
     papers: PapersWords,
+    force: Annotated[
+        bool, typer.Option("--force", help="Merge papers you called distinct before.")
+    ] = False,
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
@@ -76,7 +79,7 @@ def merge(
     """Merge papers that are the same paper; the oldest keeps its id, the others resolve to it."""
     tax = library.resolve_taxonomy(taxonomy)
     with open_store(db) as store:
-        kept = merging.merge_papers(store, find_papers(store, papers), tax)
+        kept = merging.merge_papers(store, find_papers(store, papers), tax, force=force)
         detail = store.paper_detail(kept)
     render.info(f"merged into {kept}")
     render.show_paper(detail, fmt)

@@ -211,6 +211,16 @@ class DupeQueries(StoreBase):
         ).fetchone()
         return row is not None
 
+    def forget_distinct(self, paper_a: str, paper_b: str) -> None:
+        """Drop every "not duplicates" between a title of one paper and a title of the other."""
+        self.conn.execute(
+            "DELETE FROM dupe_decisions WHERE same = 0 AND EXISTS (SELECT 1 FROM variants va"
+            " JOIN variants vb ON vb.id = dupe_decisions.b WHERE va.id = dupe_decisions.a"
+            " AND ((va.paper_id = ?1 AND vb.paper_id = ?2)"
+            " OR (va.paper_id = ?2 AND vb.paper_id = ?1)))",
+            (paper_a, paper_b),
+        )
+
     def decide_pairs(self, rows: Iterable[tuple[str, str, bool, str]]) -> None:
         """Record decisions on pairs (a, b, same, decided at) as they were made, newest winning."""
         self.conn.executemany(
