@@ -324,10 +324,13 @@ class DuplicateGroup(BaseModel):
     merges: list[MergeReason]
 
 
-def duplicate_groups(store: Store, min_seen: int = 2) -> list[DuplicateGroup]:
-    """Every paper seen at least `min_seen` times, with its variants and why they merged."""
+def duplicate_groups(
+    store: Store, min_seen: int = 2, *, varied: bool = False
+) -> list[DuplicateGroup]:
+    """Every paper seen at least `min_seen` times (`varied`: under more than one title), with
+    its variants and why they merged."""
     groups: list[DuplicateGroup] = []
-    for paper in store.duplicated_papers(min_seen):
+    for paper in store.duplicated_papers(min_seen, varied=varied):
         rows = store.sightings_with_keys(paper)
         title, _ = store.paper_text(paper)
         members = [

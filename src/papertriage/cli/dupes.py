@@ -30,6 +30,12 @@ def dupes(
         bool,
         typer.Option("--candidates", help="List the possible duplicates to review instead."),
     ] = False,
+    everything: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Every paper seen more than once, also those seen under one title."
+        ),
+    ] = False,
     min_seen: Annotated[
         int,
         typer.Option(metavar="N", min=2, max=COUNT_MAX, help="Only papers seen at least N times."),
@@ -46,7 +52,8 @@ def dupes(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Papers seen more than once: their variants, where each was seen, and why they merged."""
+    """Papers seen under different titles: their variants, where each was seen, and why they
+    merged (--all: every paper seen more than once)."""
     with open_store(db) as store:
         if rescan:
             summary = merging.dedupe_library(
@@ -62,7 +69,9 @@ def dupes(
         if candidates:
             render.show_candidates(merging.review_candidates(store), fmt)
         else:
-            render.show_duplicates(merging.duplicate_groups(store, min_seen), fmt)
+            groups = merging.duplicate_groups(store, min_seen, varied=not everything)
+            hidden = 0 if everything else len(store.duplicated_papers(min_seen)) - len(groups)
+            render.show_duplicates(groups, fmt, hidden=None if everything else hidden)
 
 
 @app.command()

@@ -263,11 +263,14 @@ class DupeQueries(StoreBase):
         ).fetchone()
         return str(row[0]) if row else ""
 
-    def duplicated_papers(self, min_seen: int) -> list[str]:
-        """Papers seen at least `min_seen` times, most seen first."""
+    def duplicated_papers(self, min_seen: int, *, varied: bool = False) -> list[str]:
+        """Papers seen at least `min_seen` times, most seen first; `varied`: only those seen
+        under more than one title."""
         rows = self.conn.execute(
-            "SELECT id FROM papers WHERE seen >= ? ORDER BY seen DESC, last_seen DESC, id",
-            (min_seen,),
+            "SELECT id FROM papers p WHERE seen >= ?1 AND (NOT ?2 OR (SELECT count(DISTINCT"
+            " g.title) FROM sightings g WHERE g.paper_id = p.id) > 1)"
+            " ORDER BY seen DESC, last_seen DESC, id",
+            (min_seen, varied),
         )
         return [row[0] for row in rows]
 
