@@ -84,3 +84,20 @@ def test_no_mention_of_the_variable_when_db_is_given(cli: Cli, tmp_path: Path) -
         assert result.exit_code != 0
         assert "PAPERTRIAGE_DB" not in result.stderr, result.stderr
         assert str(tmp_path) in result.stderr and "directory" in result.stderr
+
+
+def test_ingest_dash_reads_a_dump_from_standard_input(cli: Cli, library: Path) -> None:
+    dump = DUMPS / "000_2b9e3ea4e6b592bd.txt"
+    result = cli("ingest", "-", "-f", "json", input=dump.read_text())
+    assert result.exit_code == 0, result.output
+    (file,) = json.loads(result.stdout)["files"]
+    assert file["status"] == "ingested" and file["records"] == 95
+    # Kept beside the library, named by its content, so it can be ingested again like any dump.
+    saved = Path(file["path"])
+    assert saved.parent == library.parent / "pastes" and saved.read_text() == dump.read_text()
+    assert not any(char.isdigit() for char in saved.name)  # no digits to be read as a year
+    again = cli("ingest", "-", "-f", "json", input=dump.read_text())
+    assert json.loads(again.stdout)["files"][0]["status"] == "unchanged"
+    assert len(json.loads(cli("list", "-f", "json").stdout)) == 95
+    empty = cli("ingest", "-", input="")
+    assert empty.exit_code == 1 and empty.stderr == "error: -: standard input is empty\n"

@@ -12,7 +12,9 @@ import typer
 
 from .. import export, library, render
 from ..errors import PapertriageError
+from ..ingest import save_paste
 from ..render import Format, progress_bars
+from ..store import resolve_db_path
 from .common import (
     COUNT_MAX,
     AnyTagOption,
@@ -50,7 +52,7 @@ def ingest(
         list[Path],
         typer.Argument(
             metavar="PATH...",
-            help="Dump files, or directories to search for *.txt dumps.",
+            help="Dump files, directories to search for *.txt dumps, or - for standard input.",
             exists=False,
         ),
     ],
@@ -76,6 +78,9 @@ def ingest(
     """
     tax = library.resolve_taxonomy(taxonomy)
     dedupe = library.resolve_dedupe_config(config, threshold)
+    if Path("-") in paths:
+        pasted = save_paste(sys.stdin.buffer.read(), resolve_db_path(db).parent / "pastes")
+        paths = [pasted if path == Path("-") else path for path in paths]
     with open_store(db, create=True) as store, progress_bars() as stage:
         on_file = stage("Ingesting")
         outcome = library.ingest(
