@@ -138,17 +138,24 @@ def _run_session(session: triage.Session) -> None:
     if not sys.stdin.isatty():
         render.info("standard input is not a terminal: reading one key per line")
     keys = _keys()
+    message = ""
+    redraw = True
     try:
         while (paper := session.current()) is not None:
-            render.show_triage_paper(paper, session.remaining, triage.HELP)
+            if redraw:
+                render.show_triage_paper(
+                    paper, session.remaining, triage.HELP, message, whole=session.whole_abstract
+                )
             key = next(keys, None)
             if key is None:
                 render.info(f"end of input: stopped, {session.decided} decided")
                 return
             step = session.press(key)
-            render.info(step.message)
             if step.done:
+                render.info(step.message)
                 return
+            redraw = step.redraw
+            message = step.message if redraw else message
     except KeyboardInterrupt:
         render.info(f"interrupted: {session.decided} decided, all saved")
         return

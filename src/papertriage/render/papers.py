@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -288,21 +289,49 @@ def show_choices(choices: Sequence[tuple[str, str]]) -> None:
     stderr_console().print(view, soft_wrap=False)
 
 
-def show_triage_paper(paper: PaperDetail, remaining: int, keys: str) -> None:
-    """One paper of `next`, on stderr: the session's screen is not data."""
-    body = Text()
-    body.append(clean(paper.title), style="bold")
-    body.append(f"\nseen {paper.seen}× · last {day(paper.last_seen)} · ", style="dim")
-    body.append(", ".join(paper.tags) or "no tags", style="cyan")
-    body.append("\n\n")
-    body.append(clean(paper.abstract))
+def show_triage_paper(
+    paper: PaperDetail, remaining: int, keys: str, message: str = "", *, whole: bool = False
+) -> None:
+    """One paper of `next`, on stderr: the session's screen is not data.
+
+    At a terminal each paper is drawn on a cleared screen, its abstract cut to what fits (the
+    id, title and tags stay in sight; `whole` shows all of it), with the last key's message
+    below it. Elsewhere (a pipe, a script) each screen is printed after the last, whole.
+    """
     console = stderr_console()
+    head = Text()
+    head.append(clean(paper.title), style="bold")
+    head.append(f"\nseen {paper.seen}× · last {day(paper.last_seen)} · ", style="dim")
+    head.append(", ".join(paper.tags) or "no tags", style="cyan")
+    abstract = Text(clean(paper.abstract))
+    if console.is_terminal:
+        console.clear()
+        if not whole:
+            abstract = _fitted(console, head, abstract)
+    body = head + Text("\n\n") + abstract
     # Messages on stderr never wrap (one line each); the paper itself must.
     console.print(
         Panel(body, title=f"{short_id(paper.id)} · {remaining} new left", title_align="left"),
         soft_wrap=False,
     )
+    if message:
+        console.print(Text(clean(message)))
     console.print(Text(keys, style="dim"))
+
+
+_MORE = "… a: the whole abstract"
+
+
+def _fitted(console: Console, head: Text, abstract: Text) -> Text:
+    """The abstract cut to the lines a screen has left under the head of the panel, the
+    panel's borders, a message and the keys."""
+    options = console.options.update_width(max(console.width - 4, 10))
+    room = max(console.height - len(console.render_lines(head, options)) - 1 - 2 - 2, 1)
+    lines = console.render_lines(abstract, options, pad=False)
+    if len(lines) <= room:
+        return abstract
+    kept = ["".join(segment.text for segment in line).rstrip() for line in lines[: room - 1]]
+    return Text("\n".join(kept) + "\n") + Text(_MORE, style="dim")
 
 
 def _highlighted(text: str) -> Text:
