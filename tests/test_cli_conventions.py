@@ -101,3 +101,28 @@ def test_ingest_dash_reads_a_dump_from_standard_input(cli: Cli, library: Path) -
     assert len(json.loads(cli("list", "-f", "json").stdout)) == 95
     empty = cli("ingest", "-", input="")
     assert empty.exit_code == 1 and empty.stderr == "error: -: standard input is empty\n"
+
+
+def test_files_with_bad_values_are_told_in_plain_words(cli: Cli, tmp_path: Path) -> None:
+    decisions = tmp_path / "decisions.json"
+    decisions.write_text(
+        json.dumps(
+            {
+                "format": "papertriage-decisions",
+                "version": 1,
+                "statuses": [{"paper": "9712c8c7c472", "status": "bogus", "note": None}],
+            }
+        )
+    )
+    result = cli("decisions", "import", str(decisions))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {decisions}: statuses.0.status: 'bogus' is not one of 'new', 'read', 'starred',"
+        " 'later' or 'skipped'\n"
+    )
+    config = tmp_path / "config.toml"
+    config.write_text("[dedupe]\nsure_title = 101\n")
+    result = cli("ingest", str(DUMPS), "--config", str(config))
+    assert result.stderr == (
+        f"error: {config}: dedupe.sure_title: 101 is above the largest allowed, 100\n"
+    )

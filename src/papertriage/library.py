@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from .dedupe import DedupeConfig
-from .errors import ConfigError, NotFoundError, UsageError
+from .errors import ConfigError, NotFoundError, UsageError, plain_words
 from .ingest import FileResult, IngestReport, ingest_paths
 from .merging import DedupeSummary, dedupe_library
 from .models import Paper
@@ -89,7 +89,7 @@ def resolve_dedupe_config(option: Path | None, threshold: float | None = None) -
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"])
         where = f"{option}: " if option is not None else ""
-        raise ConfigError(f"{where}dedupe.{key}: {first['msg']}") from None
+        raise ConfigError(f"{where}dedupe.{key}: {plain_words(first)}") from None
 
 
 def check_tags(taxonomy: Taxonomy, names: Sequence[str]) -> None:

@@ -18,7 +18,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from .. import __version__, library
 from ..dates import parse_user_date
-from ..errors import PapertriageError, UsageError
+from ..errors import PapertriageError, UsageError, plain_words
 from ..models import STATUSES, Status
 from ..render import Format, error, show_choices
 from ..store import PaperFilter, SortKey, Store, resolve_db_path
@@ -133,25 +133,7 @@ def _plain_message(exc: typer.BadParameter) -> str:
     cause = exc.__cause__
     if not isinstance(cause, ValidationError) or not cause.errors():
         return exc.message
-    first = cause.errors()[0]
-    value, kind, limits = first.get("input"), first["type"], first.get("ctx") or {}
-    if kind in ("int_parsing", "int_from_float", "int_type"):
-        return f"{value!r} is not a whole number"
-    if kind in ("float_parsing", "float_type", "finite_number"):
-        return f"{value!r} is not a number"
-    if kind == "greater_than_equal":
-        return (
-            f"{value} is below the smallest allowed, {_number(limits.get('ge', limits.get('gt')))}"
-        )
-    if kind == "less_than_equal":
-        return (
-            f"{value} is above the largest allowed, {_number(limits.get('le', limits.get('lt')))}"
-        )
-    return str(first["msg"]).removeprefix("Value error, ")
-
-
-def _number(value: Any) -> str:
-    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    return plain_words(cause.errors()[0])
 
 
 class App(typer.Typer):
