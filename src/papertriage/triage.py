@@ -94,7 +94,7 @@ class Session:
             return Step(message=f"{paper[:8]}: left as new", done=self.remaining == 0)
         status = KEYS.get(key)
         if status is None:
-            return Step(message=f"unknown key {key!r}: {HELP}")
+            return Step(message=f"unknown key {key!r}")  # the keys are listed below it
         with self.store.atomic():
             self._steps.append(self.store.set_status([paper], status, None, keep_note=True))
         self.position += 1
