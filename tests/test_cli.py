@@ -68,7 +68,7 @@ def test_list_formats_carry_only_data(cli: Cli) -> None:
     rows = list(csv.DictReader(io.StringIO(table.stdout)))
     assert len(rows) == 146 and rows[0].keys() >= {"id", "title", "seen"}
     human = cli("list", "--limit", "2")
-    assert "2 papers" in human.stdout and human.stderr == ""
+    assert "2 of 146 papers" in human.stdout and human.stderr == ""
 
 
 def test_bad_option_values_are_clear(cli: Cli) -> None:

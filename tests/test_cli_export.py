@@ -73,7 +73,7 @@ def test_bad_export_options(cli: Cli) -> None:
 def test_hostile_titles_are_shown_literally(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "400")  # no folding, so each title is on one line
     assert cli("ingest", str(HOSTILE)).exit_code == 0
-    listed = cli("list", "--since", "2025-09-26")
+    listed = cli("list", "--since", "2025-09-26", "--limit", "0")
     assert "[bold red]Totally[/]" in listed.stdout
     assert "[link=https://evil.example]" in listed.stdout
     for output in (listed.stdout, cli("search", "escape").stdout, cli("export").stdout):

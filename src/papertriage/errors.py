@@ -5,6 +5,9 @@ The CLI prints `error: <message>` and exits 1 for any of these; anything else is
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class PapertriageError(Exception):
     """Base of every error the user is meant to see."""
@@ -39,3 +42,28 @@ class TaxonomyError(PapertriageError):
 
 class ConfigError(PapertriageError):
     """A configuration file is malformed; the message names the file and the key."""
+
+
+def plain_words(error: Mapping[str, Any]) -> str:
+    """One pydantic validation error in the user's words (`'1e20' is not a whole number`), not
+    pydantic's (`Input should be a valid integer, unable to parse string as an integer`)."""
+    value, kind, limits = error.get("input"), error["type"], error.get("ctx") or {}
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        return f"{value!r} is not a whole number"
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return f"{value!r} is not a number"
+    if kind == "greater_than_equal":
+        return f"{value} is below the smallest allowed, {_number(limits['ge'])}"
+    if kind == "less_than_equal":
+        return f"{value} is above the largest allowed, {_number(limits['le'])}"
+    if kind in ("literal_error", "enum"):
+        return f"{value!r} is not one of {limits['expected']}"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"{value!r} is not true or false"
+    if kind == "string_type":
+        return f"{value!r} is not text"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _number(value: object) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)

@@ -170,6 +170,25 @@ def _dumps_under(directory: Path) -> list[DumpFile]:
     return found
 
 
+_LETTERS = str.maketrans("0123456789", "ghijklmnop")
+
+
+def save_paste(data: bytes, directory: Path) -> Path:
+    """A dump read from standard input, kept in `directory` (`pastes/` beside the library) so
+    that it can be ingested again like any dump. Named by its content, in letters only: a run
+    of digits in a name reads as a year."""
+    if not data.strip():
+        raise DumpError("-", "standard input is empty")
+    name = f"pasted-{hashlib.sha256(data).hexdigest()[:16].translate(_LETTERS)}.txt"
+    path = directory / name
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(name + ".partial")
+        partial.write_bytes(data)
+        partial.replace(path)
+    return path
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

@@ -7,6 +7,7 @@ interrupted run (papers not yet tagged with the current taxonomy) is picked up b
 from __future__ import annotations
 
 import os
+import re
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
@@ -15,7 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from .dedupe import DedupeConfig
-from .errors import ConfigError, NotFoundError, UsageError
+from .errors import ConfigError, NotFoundError, UsageError, plain_words
 from .ingest import FileResult, IngestReport, ingest_paths
 from .merging import DedupeSummary, dedupe_library
 from .models import Paper
@@ -117,7 +118,7 @@ def resolve_dedupe_config(option: Path | None, threshold: float | None = None) -
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"])
         where = f"{option}: " if option is not None else ""
-        raise ConfigError(f"{where}dedupe.{key}: {first['msg']}") from None
+        raise ConfigError(f"{where}dedupe.{key}: {plain_words(first)}") from None
 
 
 def check_tags(taxonomy: Taxonomy, names: Sequence[str]) -> None:
@@ -139,6 +140,19 @@ def tagger(store: Store, taxonomy: Taxonomy, mode: Mode = "both") -> Tagger:
         return tagger
     corrections = Corrections(decided, store.background_texts(_BACKGROUND))
     return Tagger(taxonomy, corrections=corrections, mode=mode)
+
+
+def check_source(store: Store, source: str | None) -> None:
+    """Refuse a --source the library has no dump for, suggesting the closest name: a filter
+    that can match nothing is a typo, not an answer."""
+    from rapidfuzz import process
+
+    if source is None or store.has_source(source):
+        return
+    name = Path(source).name
+    best = process.extractOne(name, store.source_names(), score_cutoff=80)
+    hint = f"; did you mean {best[0]}?" if best else ""
+    raise NotFoundError(f"no dump named {name!r} in this library{hint}")
 
 
 def tag_pending(
@@ -269,6 +283,12 @@ def evaluate_gold(
     decider = tagger(store, taxonomy, mode)
     tags = decider.tag_batch([(title, abstract) for _, title, abstract in found])
     predicted = {key: tagged for (key, _, _), tagged in zip(found, tags, strict=True)}
+    if not found:
+        # Zeros for every tag would read as a tagger that finds nothing.
+        raise NotFoundError(
+            f"{gold_path}: none of its {len(keys)} titles is in this library (ingest their dumps"
+            " first)"
+        )
     return evaluate(predicted, gold, tag_order=list(taxonomy.tags))
 
 
@@ -308,29 +328,60 @@ def _plain_words(query: str) -> str:
     return " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
 
 
+_TOKEN = re.compile(r'-?"[^"]*"?|\S+')
+"""A word or a quoted phrase, either maybe after a minus."""
+
+
+def _split_query(text: str) -> tuple[str, list[str]]:
+    """The words to look for and the words or phrases after a minus, to leave out."""
+    wanted: list[str] = []
+    excluded: list[str] = []
+    for token in _TOKEN.findall(text):
+        if token.startswith("-") and len(token) > 1:
+            excluded.append(token[1:])
+        elif token != "-":
+            wanted.append(token)
+    return " ".join(wanted), excluded
+
+
+def _leaving_out(query: str, excluded: Sequence[str]) -> str:
+    if not excluded:
+        return query
+    phrases = " OR ".join(
+        word if word.startswith('"') else '"' + word.replace('"', '""') + '"' for word in excluded
+    )
+    return f"({query}) NOT ({phrases})"
+
+
 def search(store: Store, query: str, where: PaperFilter) -> list[SearchHit]:
     """Full-text search, best first (bm25, titles weighted above abstracts), then filtered.
 
-    FTS5 syntax works: "exact phrases", prefix*, AND/OR/NOT, title:word. Plain words with
-    punctuation are quoted for the user; a malformed query with operators is refused clearly.
+    FTS5 syntax works: "exact phrases", prefix*, AND/OR/NOT, title:word; -word (or
+    -"a phrase") leaves papers out. Plain words with punctuation are quoted for the user; a
+    malformed query with operators is refused in words, not in FTS5's.
     """
     import sqlite3
 
-    text = query.strip()
-    if not text:
+    if not query.strip():
         raise UsageError("the search query is empty")
+    text, excluded = _split_query(query)
+    if not text:
+        raise UsageError(
+            "nothing to search for: -word leaves papers out, give a word to look for too"
+        )
     store.sync_search_index()
     uses_syntax = any(token in _FTS_SYNTAX for token in text.split()) or any(
         char in text for char in '"*^()'
     )
     try:
-        hits = store.search(text, None)
-    except sqlite3.OperationalError as exc:
-        if uses_syntax:
+        hits = store.search(_leaving_out(text, excluded), None)
+    except sqlite3.OperationalError:
+        if uses_syntax or any(word.startswith('"') for word in excluded):
             raise UsageError(
-                f'bad search query {query!r}: {exc}; quote phrases with "...", use AND OR NOT'
+                f"cannot read the search query {query!r}: check its quotes and parentheses, and"
+                " put words on both sides of AND, OR and NOT"
             ) from None
-        hits = store.search(_plain_words(text), None)
+        hits = store.search(_leaving_out(_plain_words(text), excluded), None)
     if not hits:
         return []
     order = {paper: index for index, (paper, *_rest) in enumerate(hits)}
@@ -348,6 +399,10 @@ def search(store: Store, query: str, where: PaperFilter) -> list[SearchHit]:
         )
         for paper in papers
     ]
+
+
+_TYPO = 80
+"""How alike (0-100) each word must be to a word of a title for a title with a typo to match."""
 
 
 class AmbiguousTitle(UsageError):
@@ -390,17 +445,56 @@ def find_paper(store: Store, text: str) -> str:
         text, titles, scorer=fuzz.WRatio, processor=utils.default_process, limit=50
     )
 
-    def word_score(paper: str) -> float:
+    def word_scores(paper: str) -> list[float]:
         title_words = folded[paper].split() or [""]
-        return sum(max(fuzz.ratio(w, t) for t in title_words) for w in words) / len(words)
+        return [max(fuzz.ratio(w, t) for t in title_words) for w in words]
 
-    scored = sorted(((word_score(paper), paper) for _, _, paper in rough), reverse=True)
-    scored = [(score, paper) for score, paper in scored if score >= 75]
+    # Every word must be a typo of a title word: on average was not enough ("nosuchthing" is 78%
+    # like "nothing", which opened "Magpie: ... with Nothing").
+    scored = sorted(
+        (
+            (sum(scores) / len(scores), paper)
+            for _, _, paper in rough
+            if min(scores := word_scores(paper)) >= _TYPO
+        ),
+        reverse=True,
+    )
     if not scored:
         raise NotFoundError(f"no paper id or title matches {text!r}")
     if len(scored) == 1 or scored[0][0] - scored[1][0] >= 8:
         return str(scored[0][1])
     raise AmbiguousTitle(text, [(paper, titles[paper]) for _, paper in scored[:5]])
+
+
+def find_papers(store: Store, words: Sequence[str]) -> list[str]:
+    """Papers named by command-line words: an id (or unique prefix) or a quoted title is one
+    paper each; a run of other words is the title of one (`mark 9712c8c7 mamba selective`)."""
+    papers: list[str] = []
+    run: list[str] = []
+    for word in words:
+        if " " in word.strip() or _is_id(store, word):
+            if run:
+                papers.append(find_paper(store, " ".join(run)))
+                run = []
+            papers.append(find_paper(store, word))
+        else:
+            run.append(word)
+    if run:
+        papers.append(find_paper(store, " ".join(run)))
+    return list(dict.fromkeys(papers))
+
+
+def _is_id(store: Store, word: str) -> bool:
+    """Whether a word is a paper id: hex of 4 or more digits that resolves to one paper. `face`
+    is a word unless a paper's id starts with it; an ambiguous prefix alone is refused as such
+    by `find_paper`."""
+    if len(word) < 4 or not _is_hex(word):
+        return False
+    try:
+        store.resolve_id(word)
+    except NotFoundError:
+        return False
+    return True
 
 
 def _is_hex(text: str) -> bool:

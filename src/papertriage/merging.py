@@ -189,14 +189,31 @@ def merge_decided(store: Store) -> tuple[int, set[str]]:
 
 
 def merge_papers(
-    store: Store, ids: Sequence[str], tagger: Tagger, config: DedupeConfig | None = None
+    store: Store,
+    ids: Sequence[str],
+    tagger: Tagger,
+    config: DedupeConfig | None = None,
+    *,
+    force: bool = False,
 ) -> str:
     """The user's merge: these papers are one, tagged by what it shows. Returns the id the
-    merged paper keeps."""
+    merged paper keeps.
+
+    Papers the user called distinct merge only with `force`, which takes that word back.
+    """
     papers = list(dict.fromkeys(store.resolve_id(text) for text in ids))
     if len(papers) < 2:
         raise UsageError("give at least two different papers to merge")
+    apart = [(a, b) for a, b in combinations(papers, 2) if store.kept_apart(a, b)]
+    if apart and not force:
+        a, b = apart[0]
+        raise UsageError(
+            f"{a[:8]} and {b[:8]} were marked not duplicates (`papertriage distinct`); merge them"
+            " anyway with --force"
+        )
     with store.atomic():
+        for a, b in apart:
+            store.forget_distinct(a, b)
         target = store.oldest_paper(papers)
         kept_title, kept_abstract = store.paper_text(target)
         kept = Entry(id=target, title=kept_title, abstract=kept_abstract)
@@ -305,10 +322,13 @@ class DuplicateGroup(BaseModel):
     merges: list[MergeReason]
 
 
-def duplicate_groups(store: Store, min_seen: int = 2) -> list[DuplicateGroup]:
-    """Every paper seen at least `min_seen` times, with its variants and why they merged."""
+def duplicate_groups(
+    store: Store, min_seen: int = 2, *, varied: bool = False
+) -> list[DuplicateGroup]:
+    """Every paper seen at least `min_seen` times (`varied`: under more than one title), with
+    its variants and why they merged."""
     groups: list[DuplicateGroup] = []
-    for paper in store.duplicated_papers(min_seen):
+    for paper in store.duplicated_papers(min_seen, varied=varied):
         rows = store.sightings_with_keys(paper)
         title, _ = store.paper_text(paper)
         members = [

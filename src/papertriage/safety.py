@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from .errors import PapertriageError, StoreError
+from .errors import PapertriageError, StoreError, plain_words
 from .library import TAXONOMY_META
 from .models import Status
 from .store import Store, now_iso
@@ -259,7 +259,7 @@ def read_decisions(path: Path) -> Decisions:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        raise PapertriageError(f"{path}: {where}: {first['msg']}") from None
+        raise PapertriageError(f"{path}: {where}: {plain_words(first)}") from None
 
 
 def import_decisions(store: Store, decisions: Decisions, tagger: Tagger) -> ImportSummary:

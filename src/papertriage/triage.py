@@ -16,7 +16,7 @@ from .models import PaperDetail, Status
 from .store import PaperFilter, Store
 
 KEYS: dict[str, Status] = {"r": "read", "s": "starred", "k": "skipped", "l": "later"}
-HELP = "r read · s star · k skip · l later · n next · u undo · q quit"
+HELP = "r read · s star · k skip · l later · n next · a whole abstract · u undo · q quit"
 
 
 def mark(
@@ -47,6 +47,8 @@ class Step(BaseModel):
 
     message: str
     done: bool = False
+    redraw: bool = True
+    """False when the key changed nothing on the screen (Enter)."""
 
 
 class Session:
@@ -58,6 +60,10 @@ class Session:
         self.queue = [paper.id for paper in store.list_papers(query)]
         self.position = 0
         self.decided = 0
+        self.whole_abstract = False
+        """Whether the screen shows the current paper's abstract whole (key a), not cut to fit."""
+        self._steps: list[int] = []
+        """The status steps this session made, newest last: `u` undoes these, nothing older."""
 
     @property
     def remaining(self) -> int:
@@ -70,6 +76,11 @@ class Session:
 
     def press(self, key: str) -> Step:
         key = key.strip().lower()[:1]
+        if not key:
+            return Step(message="", redraw=False)  # Enter (or an empty line): nothing to do
+        if key == "a":
+            self.whole_abstract = not self.whole_abstract
+            return Step(message="")
         if key == "q":
             return Step(message=f"stopped: {self.decided} decided", done=True)
         if key == "u":
@@ -79,20 +90,30 @@ class Session:
         paper = self.queue[self.position]
         if key == "n":
             self.position += 1
+            self.whole_abstract = False
             return Step(message=f"{paper[:8]}: left as new", done=self.remaining == 0)
         status = KEYS.get(key)
         if status is None:
-            return Step(message=f"unknown key {key!r}: {HELP}")
+            return Step(message=f"unknown key {key!r}")  # the keys are listed below it
         with self.store.atomic():
-            self.store.set_status([paper], status, None, keep_note=True)
+            self._steps.append(self.store.set_status([paper], status, None, keep_note=True))
         self.position += 1
         self.decided += 1
+        self.whole_abstract = False
         return Step(message=f"{paper[:8]}: {status}", done=self.remaining == 0)
 
     def _undo(self) -> Step:
-        restored = undo(self.store)
+        """Undo this session's latest decision: a status changed before the session (or by
+        another process meanwhile) is `papertriage undo`'s to take back, not this key's."""
+        restored: list[tuple[str, str, str]] = []
+        while self._steps and not restored:
+            with self.store.atomic():
+                restored = self.store.undo_status(self._steps.pop())
         if not restored:
-            return Step(message="nothing to undo")
+            return Step(
+                message="nothing to undo in this session (`papertriage undo` takes back earlier"
+                " changes)"
+            )
         paper, before, after = restored[0]
         if paper in self.queue[: self.position]:
             self.queue.remove(paper)

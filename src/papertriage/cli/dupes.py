@@ -9,13 +9,17 @@ import typer
 from .. import library, merging, render
 from ..render import Format
 from .common import (
+    COUNT_MAX,
     ConfigOption,
     DbOption,
     FormatOption,
+    PapersWords,
     TaxonomyOption,
     ThresholdOption,
     app,
+    find_papers,
     handles_errors,
+    library_taxonomy,
     open_store,
 )
 
@@ -27,7 +31,16 @@ def dupes(
         bool,
         typer.Option("--candidates", help="List the possible duplicates to review instead."),
     ] = False,
-    min_seen: Annotated[int, typer.Option(min=2, help="Only papers seen at least N times.")] = 2,
+    everything: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Every paper seen more than once, also those seen under one title."
+        ),
+    ] = False,
+    min_seen: Annotated[
+        int,
+        typer.Option(metavar="N", min=2, max=COUNT_MAX, help="Only papers seen at least N times."),
+    ] = 2,
     rescan: Annotated[
         bool,
         typer.Option(
@@ -40,14 +53,15 @@ def dupes(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Papers seen more than once: their variants, where each was seen, and why they merged."""
+    """Papers seen under different titles: their variants, where each was seen, and why they
+    merged (--all: every paper seen more than once)."""
     with open_store(db) as store:
         if rescan:
             summary = merging.dedupe_library(
                 store,
                 library.resolve_dedupe_config(config, threshold),
                 full=True,
-                tagger=library.tagger(store, library.resolve_taxonomy(taxonomy)),
+                tagger=library.tagger(store, library.resolve_taxonomy(taxonomy, store)),
             )
             render.info(
                 f"rescanned {summary.considered} titles: {summary.merged} merged,"
@@ -56,21 +70,28 @@ def dupes(
         if candidates:
             render.show_candidates(merging.review_candidates(store), fmt)
         else:
-            render.show_duplicates(merging.duplicate_groups(store, min_seen), fmt)
+            groups = merging.duplicate_groups(store, min_seen, varied=not everything)
+            hidden = 0 if everything else len(store.duplicated_papers(min_seen)) - len(groups)
+            render.show_duplicates(groups, fmt, hidden=None if everything else hidden)
 
 
 @app.command()
 @handles_errors
 def merge(
-    papers: Annotated[list[str], typer.Argument(help="Two or more paper ids (or prefixes).")],
+    papers: PapersWords,
+    force: Annotated[
+        bool, typer.Option("--force", help="Merge papers you called distinct before.")
+    ] = False,
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Merge papers that are the same paper; the oldest keeps its id, the others resolve to it."""
-    tax = library.resolve_taxonomy(taxonomy)
+    tax = library_taxonomy(taxonomy, db)
     with open_store(db) as store:
-        kept = merging.merge_papers(store, papers, library.tagger(store, tax))
+        kept = merging.merge_papers(
+            store, find_papers(store, papers), library.tagger(store, tax), force=force
+        )
         detail = store.paper_detail(kept)
     render.info(f"merged into {kept}")
     render.show_paper(detail, fmt)
@@ -82,8 +103,9 @@ def split(
     paper: Annotated[
         str,
         typer.Argument(
+            metavar="ID",
             help="A merged paper's id (split all its titles apart) or one of its other ids"
-            " (split that title out)."
+            " (split that title out).",
         ),
     ],
     taxonomy: TaxonomyOption = None,
@@ -91,7 +113,7 @@ def split(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Undo a merge; the split titles are never merged again."""
-    tax = library.resolve_taxonomy(taxonomy)
+    tax = library_taxonomy(taxonomy, db)
     with open_store(db) as store:
         ids = merging.split_paper(store, paper, library.tagger(store, tax))
         papers = [store.paper_detail(paper_id) for paper_id in ids]
@@ -102,13 +124,13 @@ def split(
 @app.command()
 @handles_errors
 def distinct(
-    first: Annotated[str, typer.Argument(help="A paper id (or prefix).")],
-    second: Annotated[str, typer.Argument(help="Another paper id (or prefix).")],
+    first: Annotated[str, typer.Argument(metavar="ID", help="A paper id (or prefix).")],
+    second: Annotated[str, typer.Argument(metavar="ID", help="Another paper id (or prefix).")],
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
 ) -> None:
     """Say two papers are not duplicates: they are never merged or proposed again."""
-    tax = library.resolve_taxonomy(taxonomy)
+    tax = library_taxonomy(taxonomy, db)
     with open_store(db) as store:
         merging.mark_distinct(store, first, second, library.tagger(store, tax))
     render.info("noted: not duplicates")

@@ -11,23 +11,39 @@ from typing import Annotated
 import typer
 
 from .. import export, library, render
+from ..errors import PapertriageError
+from ..ingest import save_paste
 from ..render import Format, progress_bars
-from ..store import SortKey
+from ..store import resolve_db_path
 from .common import (
+    COUNT_MAX,
+    AnyTagOption,
     ConfigOption,
     DbOption,
     FormatOption,
+    LimitOption,
+    PaperWords,
+    SeenMinOption,
     SinceOption,
+    SortOption,
+    SourceOption,
     StatusOption,
     TagFilter,
     TaxonomyOption,
     ThresholdOption,
+    UntaggedOption,
     UntilOption,
     app,
+    find_paper,
     handles_errors,
+    library_taxonomy,
     open_store,
     paper_filter,
 )
+
+TABLE_LIMIT = 30
+"""Papers a `list` table shows unless told: thousands of rows take seconds to lay out and no one
+reads them (gh shows 30 too)."""
 
 
 @app.command()
@@ -35,11 +51,16 @@ from .common import (
 def ingest(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="Dump files, or directories to search for *.txt dumps.", exists=False),
+        typer.Argument(
+            metavar="PATH...",
+            help="Dump files, directories to search for *.txt dumps, or - for standard input.",
+            exists=False,
+        ),
     ],
     year: Annotated[
         int | None,
         typer.Option(
+            metavar="YYYY",
             min=1900,
             max=2999,
             help="Year of the dumps' date lines; re-dates dumps already ingested [default: from"
@@ -56,8 +77,11 @@ def ingest(
 
     Re-ingesting is harmless.
     """
-    tax = library.resolve_taxonomy(taxonomy)
+    tax = library_taxonomy(taxonomy, db)
     dedupe = library.resolve_dedupe_config(config, threshold)
+    if Path("-") in paths:
+        pasted = save_paste(sys.stdin.buffer.read(), resolve_db_path(db).parent / "pastes")
+        paths = [pasted if path == Path("-") else path for path in paths]
     with open_store(db, create=True) as store, progress_bars() as stage:
         on_file = stage("Ingesting")
         outcome = library.ingest(
@@ -79,66 +103,60 @@ def ingest(
 def list_papers(
     since: SinceOption = None,
     until: UntilOption = None,
-    source: Annotated[
-        str | None, typer.Option(help="Only papers seen in this dump (file name or path).")
-    ] = None,
-    seen_min: Annotated[
-        int | None, typer.Option(min=1, help="Only papers seen in at least N dumps.")
-    ] = None,
-    tag: Annotated[
-        list[str] | None,
-        typer.Option("--tag", "-t", help="Only papers with this tag (repeatable: all of them)."),
-    ] = None,
-    any_tag: Annotated[
-        list[str] | None, typer.Option("--any-tag", help="Only papers with any of these tags.")
-    ] = None,
-    untagged: Annotated[bool, typer.Option(help="Only papers with no tag at all.")] = False,
+    source: SourceOption = None,
+    seen_min: SeenMinOption = None,
+    tag: TagFilter = None,
+    any_tag: AnyTagOption = None,
+    untagged: UntaggedOption = False,
     status: StatusOption = None,
-    limit: Annotated[int | None, typer.Option(min=0, help="Show at most N papers.")] = None,
-    sort: Annotated[
-        SortKey, typer.Option(help="Order: date (newest first), title, seen.")
-    ] = "date",
+    limit: LimitOption = None,
+    sort: SortOption = "date",
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """The library, newest first, filtered by date, dump, repetition and tags."""
+    """The library, newest first, filtered by date, dump, repetition and tags.
+
+    A table shows 30 papers unless --limit says otherwise; other formats show every one.
+    """
     by_tags = bool(tag or any_tag or untagged)
-    tax = library.resolve_taxonomy(taxonomy) if by_tags else None
+    tax = library_taxonomy(taxonomy, db) if by_tags else None
+    if limit is None and fmt is Format.table:
+        limit = TABLE_LIMIT
     where = paper_filter(
         tax, since, until, source, seen_min, tag, any_tag, untagged, status, limit, sort
     )
     with open_store(db) as store:
+        library.check_source(store, where.source)
         papers = store.list_papers(where)
+        total = store.count_papers(where) if len(papers) == where.limit else len(papers)
         if tax is not None and library.tags_are_stale(store, tax):
             render.warn("tags were assigned with another taxonomy; run `papertriage retag`")
-    render.show_papers(papers, fmt)
+    render.show_papers(papers, fmt, total)
 
 
 @app.command()
 @handles_errors
 def show(
-    paper: Annotated[
-        str, typer.Argument(help="Paper id, a unique prefix of one, or words of its title.")
-    ],
+    paper: PaperWords,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """One paper: title, abstract, tags, status and every sighting."""
     with open_store(db) as store:
-        try:
-            paper_id = library.find_paper(store, paper)
-        except library.AmbiguousTitle as exc:
-            render.show_choices(exc.choices)
-            raise
-        detail = store.paper_detail(paper_id)
+        detail = store.paper_detail(find_paper(store, paper))
     render.show_paper(detail, fmt)
 
 
 @app.command()
 @handles_errors
 def stats(
-    top: Annotated[int, typer.Option(min=0, help="How many most-repeated papers to show.")] = 10,
+    top: Annotated[
+        int,
+        typer.Option(
+            metavar="N", min=0, max=COUNT_MAX, help="How many most-repeated papers to show."
+        ),
+    ] = 10,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -164,37 +182,47 @@ def export_papers(
     ] = ExportFormat.markdown,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write to FILE instead of stdout.", dir_okay=False),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write to FILE instead of stdout.",
+            dir_okay=False,
+        ),
     ] = None,
     since: SinceOption = None,
     until: UntilOption = None,
-    source: Annotated[str | None, typer.Option(help="Only papers seen in this dump.")] = None,
-    seen_min: Annotated[int | None, typer.Option(min=1, help="Only papers seen N+ times.")] = None,
+    source: SourceOption = None,
+    seen_min: SeenMinOption = None,
     tag: TagFilter = None,
-    any_tag: Annotated[
-        list[str] | None, typer.Option("--any-tag", help="Only papers with any of these tags.")
-    ] = None,
-    untagged: Annotated[bool, typer.Option(help="Only papers with no tag at all.")] = False,
+    any_tag: AnyTagOption = None,
+    untagged: UntaggedOption = False,
     status: StatusOption = None,
-    limit: Annotated[int | None, typer.Option(min=0, help="At most N papers.")] = None,
-    sort: Annotated[SortKey, typer.Option(help="Order: date, title, seen, best.")] = "date",
+    limit: LimitOption = None,
+    sort: SortOption = "date",
     formula_guard: Annotated[
         bool,
         typer.Option(
             help="CSV: prefix cells a spreadsheet would run as formulas (=, +, -, @) with '."
         ),
     ] = True,
-    title: Annotated[str | None, typer.Option(help="Markdown: the digest's heading.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the --output file if it exists.")
+    ] = False,
+    title: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="Markdown: the digest's heading.")
+    ] = None,
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
 ) -> None:
     """Export papers (filters as in `list`): BibTeX, a markdown digest grouped by tag, CSV, JSON."""
-    tax = library.resolve_taxonomy(taxonomy)
+    tax = library_taxonomy(taxonomy, db)
     where = paper_filter(
         tax, since, until, source, seen_min, tag, any_tag, untagged, status, limit, sort
     )
     prose = fmt in (ExportFormat.bibtex, ExportFormat.markdown)
     with open_store(db) as store:
+        library.check_source(store, where.source)
         papers = store.list_papers(where)
         # The prose formats say where each paper was seen; the tables have `list`'s shape.
         details = [store.paper_detail(paper.id) for paper in papers] if prose else []
@@ -212,8 +240,20 @@ def export_papers(
     if output is None:
         sys.stdout.write(text.getvalue())
     else:
-        partial = output.with_name(output.name + ".partial")
-        with partial.open("w", encoding="utf-8", newline="") as handle:
-            handle.write(text.getvalue())
-        partial.replace(output)
+        _write_file(output, text.getvalue(), replace=force)
         render.info(f"exported {len(papers)} papers to {output}")
+
+
+def _write_file(path: Path, text: str, *, replace: bool) -> None:
+    """Write a file whole or not at all (through a temporary file beside it), refusing to
+    replace one unless told, as `backup` does."""
+    if path.exists() and not replace:
+        raise PapertriageError(f"{path}: already exists (use --force to replace it)")
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise PapertriageError(f"{path}: cannot write there ({exc.strerror or exc})") from None

@@ -10,11 +10,13 @@ import typer
 from .. import library, render, safety
 from ..render import Format
 from .common import (
+    App,
     DbOption,
     FormatOption,
     TaxonomyOption,
     app,
     handles_errors,
+    library_taxonomy,
     open_store,
 )
 
@@ -34,7 +36,9 @@ def check(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
 @app.command()
 @handles_errors
 def backup(
-    target: Annotated[Path, typer.Argument(help="Where to write the copy.", dir_okay=False)],
+    target: Annotated[
+        Path, typer.Argument(metavar="FILE", help="Where to write the copy.", dir_okay=False)
+    ],
     force: Annotated[bool, typer.Option("--force", help="Replace TARGET if it exists.")] = False,
     db: DbOption = None,
 ) -> None:
@@ -44,7 +48,7 @@ def backup(
     render.info(f"backed up to {target} ({size / 1e6:.1f} MB)")
 
 
-decisions_app = typer.Typer(
+decisions_app = App(
     help="Your decisions (statuses, notes, tags, merges, splits) as a file of their own.",
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -55,7 +59,9 @@ app.add_typer(decisions_app, name="decisions")
 @decisions_app.command("export")
 @handles_errors
 def decisions_export(
-    target: Annotated[Path, typer.Argument(help="JSON file to write ('-' for stdout).")],
+    target: Annotated[
+        Path, typer.Argument(metavar="FILE", help="JSON file to write ('-' for stdout).")
+    ],
     db: DbOption = None,
 ) -> None:
     """Write every decision you made, keyed by stable paper ids."""
@@ -74,13 +80,15 @@ def decisions_export(
 @decisions_app.command("import")
 @handles_errors
 def decisions_import(
-    source: Annotated[Path, typer.Argument(help="A file written by `decisions export`.")],
+    source: Annotated[
+        Path, typer.Argument(metavar="FILE", help="A file written by `decisions export`.")
+    ],
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
 ) -> None:
     """Apply exported decisions to this library (e.g. one rebuilt from the dumps)."""
     decisions = safety.read_decisions(source)
-    tax = library.resolve_taxonomy(taxonomy)
+    tax = library_taxonomy(taxonomy, db)
     with open_store(db, create=True) as store:
         summary = safety.import_decisions(store, decisions, library.tagger(store, tax))
     render.info(

@@ -9,13 +9,19 @@ from typing import Annotated
 import typer
 
 from .. import library, render
+from ..errors import UsageError
 from ..render import Format, progress_bars
 from ..store import resolve_db_path
 from .common import (
+    COUNT_MAX,
+    App,
+    DashWordsCommand,
     DbOption,
     FormatOption,
+    PaperWords,
     TaxonomyOption,
     app,
+    find_paper,
     handles_errors,
     open_store,
 )
@@ -27,7 +33,7 @@ class EvalMode(StrEnum):
     model = "model"
 
 
-tags_app = typer.Typer(
+tags_app = App(
     help="The topic tags: list them, explain a paper's tags, measure the tagger.",
     no_args_is_help=False,
     rich_markup_mode=None,
@@ -60,7 +66,7 @@ def tags_overview(
 @tags_app.command("explain")
 @handles_errors
 def tags_explain(
-    paper: Annotated[str, typer.Argument(help="Paper id or a unique prefix of one.")],
+    paper: PaperWords,
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
@@ -68,7 +74,7 @@ def tags_explain(
     """Which rules fired for each tag of a paper, with their scores."""
     with open_store(db) as store:
         tax = library.resolve_taxonomy(taxonomy, store)
-        explanation = library.explain(store, tax, store.resolve_id(paper))
+        explanation = library.explain(store, tax, find_paper(store, paper))
     render.show_explanation(explanation, fmt)
 
 
@@ -78,10 +84,17 @@ def tags_eval(
     gold: Annotated[
         Path,
         typer.Argument(
-            help='Gold labels: JSON lines {"title": ..., "tags": [...]}.', dir_okay=False
+            metavar="FILE",
+            help='Gold labels: JSON lines {"title": ..., "tags": [...]}.',
+            dir_okay=False,
         ),
     ],
-    misses: Annotated[int, typer.Option(min=0, help="How many of the worst misses to show.")] = 10,
+    misses: Annotated[
+        int,
+        typer.Option(
+            metavar="N", min=0, max=COUNT_MAX, help="How many of the worst misses to show."
+        ),
+    ] = 10,
     mode: Annotated[
         EvalMode,
         typer.Option(help="Measure the rules and model together, or one side alone."),
@@ -128,17 +141,15 @@ def retag(
     render.show_tags(tax, counts, Format.table)
 
 
-@app.command(
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": False},
-)
+@app.command(cls=DashWordsCommand)
 @handles_errors
 def tag(
-    paper: Annotated[str, typer.Argument(help="Paper id or a unique prefix of one.")],
-    changes: Annotated[
+    words: Annotated[
         list[str],
         typer.Argument(
-            help="+TAG adds a tag, -TAG removes it, =TAG leaves it to the rules again.",
-            metavar="+TAG|-TAG|=TAG...",
+            metavar="ID|TITLE WORDS... +TAG|-TAG|=TAG...",
+            help="The paper (id, prefix or title words), then +TAG to add a tag, -TAG to remove"
+            " it, =TAG to leave it to the rules again.",
         ),
     ],
     taxonomy: TaxonomyOption = None,
@@ -146,8 +157,17 @@ def tag(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Decide a paper's tags yourself; your decision beats the tagger and survives retag."""
+    first_change = next(
+        (index for index, word in enumerate(words) if word[:1] in ("+", "-", "=")), len(words)
+    )
+    paper, changes = words[:first_change], words[first_change:]
+    if not paper or not changes:
+        raise UsageError(
+            "give the paper, then its tag changes: +TAG to add, -TAG to remove, =TAG to leave it"
+            " to the rules"
+        )
     with open_store(db) as store:
         tax = library.resolve_taxonomy(taxonomy, store)
-        paper_id = store.resolve_id(paper)
+        paper_id = find_paper(store, paper)
         result = library.decide_tags(store, tax, paper_id, changes)
     render.show_paper_tags(paper_id, result, fmt)

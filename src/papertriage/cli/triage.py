@@ -13,15 +13,26 @@ from ..errors import UsageError
 from ..render import Format
 from ..store import PaperFilter
 from .common import (
+    AnyTagOption,
+    DashWordsCommand,
     DbOption,
     FormatOption,
+    LimitOption,
+    PapersWords,
+    SeenMinOption,
     SinceOption,
+    SourceOption,
     StatusOption,
     TagFilter,
     TaxonomyOption,
+    UntaggedOption,
+    UntilOption,
     app,
+    find_papers,
     handles_errors,
+    library_taxonomy,
     open_store,
+    paper_filter,
     user_date,
 )
 
@@ -29,14 +40,15 @@ from .common import (
 @app.command()
 @handles_errors
 def mark(
-    papers: Annotated[list[str], typer.Argument(help="Paper ids (or unique prefixes).")],
+    papers: PapersWords,
     read: Annotated[bool, typer.Option("--read", help="Mark as read.")] = False,
     star: Annotated[bool, typer.Option("--star", help="Star: worth keeping.")] = False,
     later: Annotated[bool, typer.Option("--later", help="Snooze: read later.")] = False,
     skip: Annotated[bool, typer.Option("--skip", help="Not for me.")] = False,
     new: Annotated[bool, typer.Option("--new", help="Back to new.")] = False,
     note: Annotated[
-        str | None, typer.Option(help="A note to keep with the papers ('' clears it).")
+        str | None,
+        typer.Option(metavar="TEXT", help="A note to keep with the papers ('' clears it)."),
     ] = None,
     db: DbOption = None,
 ) -> None:
@@ -57,7 +69,7 @@ def mark(
     with open_store(db) as store:
         ids = triage.mark(
             store,
-            papers,
+            find_papers(store, papers),
             chosen[0] if chosen else None,  # type: ignore[arg-type]
             note or None,
             keep_note=note is None,
@@ -94,7 +106,7 @@ def next_paper(
     """
     tags = tag or []
     if tags:
-        library.check_tags(library.resolve_taxonomy(taxonomy), tags)
+        library.check_tags(library_taxonomy(taxonomy, db), tags)
     where = PaperFilter(tags=tags, since=user_date(since))
     with open_store(db) as store:
         session = triage.Session(store, where)
@@ -127,17 +139,24 @@ def _run_session(session: triage.Session) -> None:
     if not sys.stdin.isatty():
         render.info("standard input is not a terminal: reading one key per line")
     keys = _keys()
+    message = ""
+    redraw = True
     try:
         while (paper := session.current()) is not None:
-            render.show_triage_paper(paper, session.remaining, triage.HELP)
+            if redraw:
+                render.show_triage_paper(
+                    paper, session.remaining, triage.HELP, message, whole=session.whole_abstract
+                )
             key = next(keys, None)
             if key is None:
                 render.info(f"end of input: stopped, {session.decided} decided")
                 return
             step = session.press(key)
-            render.info(step.message)
             if step.done:
+                render.info(step.message)
                 return
+            redraw = step.redraw
+            message = step.message if redraw else message
     except KeyboardInterrupt:
         render.info(f"interrupted: {session.decided} decided, all saved")
         return
@@ -146,28 +165,34 @@ def _run_session(session: triage.Session) -> None:
     render.info(f"all done: {session.decided} decided")
 
 
-@app.command()
+@app.command(cls=DashWordsCommand)
 @handles_errors
 def search(
     query: Annotated[
-        str,
+        list[str],
         typer.Argument(
-            help='Words, "exact phrases", prefix*, AND/OR/NOT, title:word (SQLite FTS5).'
+            metavar="QUERY...",
+            help='Words (no quotes needed), -word to leave out, "exact phrases", prefix*,'
+            " AND/OR/NOT, title:word (SQLite FTS5).",
         ),
     ],
-    tag: TagFilter = None,
-    status: StatusOption = None,
     since: SinceOption = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="Show at most N papers.")] = 20,
+    until: UntilOption = None,
+    source: SourceOption = None,
+    seen_min: SeenMinOption = None,
+    tag: TagFilter = None,
+    any_tag: AnyTagOption = None,
+    untagged: UntaggedOption = False,
+    status: StatusOption = None,
+    limit: LimitOption = 20,
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Full-text search over titles and abstracts, best match first."""
-    tags = tag or []
-    if tags:
-        library.check_tags(library.resolve_taxonomy(taxonomy), tags)
-    where = PaperFilter(tags=tags, statuses=status or [], since=user_date(since), limit=limit)
+    tax = library_taxonomy(taxonomy, db) if tag or any_tag else None
+    where = paper_filter(tax, since, until, source, seen_min, tag, any_tag, untagged, status, limit)
     with open_store(db) as store:
-        hits = library.search(store, query, where)
+        library.check_source(store, where.source)
+        hits = library.search(store, " ".join(query), where)
     render.show_search(hits, fmt)

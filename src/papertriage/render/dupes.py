@@ -27,8 +27,13 @@ def _score(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
-def show_duplicates(groups: Sequence[DuplicateGroup], fmt: Format) -> None:
-    """Each duplicated paper: the titles it was seen under, where, and why they merged."""
+def show_duplicates(
+    groups: Sequence[DuplicateGroup], fmt: Format, *, hidden: int | None = None
+) -> None:
+    """Each duplicated paper: the titles it was seen under, where, and why they merged.
+
+    `hidden` (None: every repeat is shown) counts the papers seen again under the same title.
+    """
     data = [group.model_dump(mode="json") for group in groups]
     if fmt is Format.json:
         write_json(data)
@@ -74,24 +79,32 @@ def show_duplicates(groups: Sequence[DuplicateGroup], fmt: Format) -> None:
             why.append(clean(merge.reason))
             console.print(why)
         console.print()
-    console.print(Text(f"{len(groups)} papers seen more than once", style="dim"))
+    if hidden is None:
+        summary = f"{len(groups)} papers seen more than once"
+    else:
+        summary = f"{len(groups)} papers seen under different titles"
+        if hidden:
+            summary += f" ({hidden} more under one title: --all)"
+    console.print(Text(summary, style="dim"))
 
 
 def show_candidates(candidates: Sequence[Candidate], fmt: Format) -> None:
     """Possible duplicates, each with the commands that settle it."""
 
     def table() -> Table:
-        view = new_table("ids", "titles", "title", "abstract", "why not merged")
+        view = new_table("id", "title", "title %", "abstract %", "why not merged")
         view.columns[1].overflow = "fold"
         view.columns[4].overflow = "fold"
         for pair in candidates:
+            # One row per paper, a rule between pairs: in one cell, wrapped titles ran together.
             view.add_row(
-                f"{short_id(pair.a)}\n{short_id(pair.b)}",
-                literal(f"{pair.title_a}\n{pair.title_b}"),
+                short_id(pair.a),
+                literal(pair.title_a),
                 _score(pair.title_score),
                 _score(pair.abstract_score),
                 literal(pair.reason),
             )
+            view.add_row(short_id(pair.b), literal(pair.title_b), end_section=True)
         view.caption = (
             f"{len(candidates)} to review: `papertriage merge A B` or `papertriage distinct A B`"
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -147,7 +148,9 @@ def _ingest_totals(report: IngestReport) -> dict[str, int]:
     }
 
 
-def show_papers(papers: Sequence[Paper], fmt: Format) -> None:
+def show_papers(papers: Sequence[Paper], fmt: Format, total: int | None = None) -> None:
+    """Papers as a table or for programs; a table cut short says how many more there are."""
+
     def table() -> Table:
         view = new_table("id", "last seen", "seen", "", "title", "tags")
         view.columns[4].overflow = "fold"
@@ -162,7 +165,12 @@ def show_papers(papers: Sequence[Paper], fmt: Format) -> None:
                 literal(paper.title),
                 literal(", ".join(paper.tags), style="cyan"),
             )
-        view.caption = f"{len(papers)} papers"
+        more = (total or len(papers)) - len(papers)
+        view.caption = (
+            f"{len(papers)} of {len(papers) + more} papers; {more} more: --limit N (0: all)"
+            if more > 0
+            else f"{len(papers)} papers"
+        )
         return view
 
     emit([paper.model_dump(mode="json") for paper in papers], fmt, PAPER_COLUMNS, table)
@@ -281,21 +289,49 @@ def show_choices(choices: Sequence[tuple[str, str]]) -> None:
     stderr_console().print(view, soft_wrap=False)
 
 
-def show_triage_paper(paper: PaperDetail, remaining: int, keys: str) -> None:
-    """One paper of `next`, on stderr: the session's screen is not data."""
-    body = Text()
-    body.append(clean(paper.title), style="bold")
-    body.append(f"\nseen {paper.seen}× · last {day(paper.last_seen)} · ", style="dim")
-    body.append(", ".join(paper.tags) or "no tags", style="cyan")
-    body.append("\n\n")
-    body.append(clean(paper.abstract))
+def show_triage_paper(
+    paper: PaperDetail, remaining: int, keys: str, message: str = "", *, whole: bool = False
+) -> None:
+    """One paper of `next`, on stderr: the session's screen is not data.
+
+    At a terminal each paper is drawn on a cleared screen, its abstract cut to what fits (the
+    id, title and tags stay in sight; `whole` shows all of it), with the last key's message
+    below it. Elsewhere (a pipe, a script) each screen is printed after the last, whole.
+    """
     console = stderr_console()
+    head = Text()
+    head.append(clean(paper.title), style="bold")
+    head.append(f"\nseen {paper.seen}× · last {day(paper.last_seen)} · ", style="dim")
+    head.append(", ".join(paper.tags) or "no tags", style="cyan")
+    abstract = Text(clean(paper.abstract))
+    if console.is_terminal:
+        console.clear()
+        if not whole:
+            abstract = _fitted(console, head, abstract)
+    body = head + Text("\n\n") + abstract
     # Messages on stderr never wrap (one line each); the paper itself must.
     console.print(
         Panel(body, title=f"{short_id(paper.id)} · {remaining} new left", title_align="left"),
         soft_wrap=False,
     )
+    if message:
+        console.print(Text(clean(message)))
     console.print(Text(keys, style="dim"))
+
+
+_MORE = "… a: the whole abstract"
+
+
+def _fitted(console: Console, head: Text, abstract: Text) -> Text:
+    """The abstract cut to the lines a screen has left under the head of the panel, the
+    panel's borders, a message and the keys."""
+    options = console.options.update_width(max(console.width - 4, 10))
+    room = max(console.height - len(console.render_lines(head, options)) - 1 - 2 - 2, 1)
+    lines = console.render_lines(abstract, options, pad=False)
+    if len(lines) <= room:
+        return abstract
+    kept = ["".join(segment.text for segment in line).rstrip() for line in lines[: room - 1]]
+    return Text("\n".join(kept) + "\n") + Text(_MORE, style="dim")
 
 
 def _highlighted(text: str) -> Text:
@@ -324,16 +360,17 @@ def show_search(hits: Sequence[SearchHit], fmt: Format) -> None:
     ]
 
     def table() -> Table:
-        view = new_table("id", "seen", "", "title / snippet", "tags")
-        view.columns[3].overflow = "fold"
-        view.columns[3].ratio = 4
-        view.columns[4].ratio = 1
+        view = new_table("id", "last seen", "seen", "", "title / snippet", "tags")
+        view.columns[4].overflow = "fold"
+        view.columns[4].ratio = 4
+        view.columns[5].ratio = 1
         for hit in hits:
             cell = _highlighted(hit.title)
             cell.append("\n")
             cell.append_text(_highlighted(hit.snippet))
             view.add_row(
                 short_id(hit.paper.id),
+                day(hit.paper.last_seen),
                 str(hit.paper.seen),
                 status_mark(hit.paper.status),
                 cell,

@@ -211,6 +211,16 @@ class DupeQueries(StoreBase):
         ).fetchone()
         return row is not None
 
+    def forget_distinct(self, paper_a: str, paper_b: str) -> None:
+        """Drop every "not duplicates" between a title of one paper and a title of the other."""
+        self.conn.execute(
+            "DELETE FROM dupe_decisions WHERE same = 0 AND EXISTS (SELECT 1 FROM variants va"
+            " JOIN variants vb ON vb.id = dupe_decisions.b WHERE va.id = dupe_decisions.a"
+            " AND ((va.paper_id = ?1 AND vb.paper_id = ?2)"
+            " OR (va.paper_id = ?2 AND vb.paper_id = ?1)))",
+            (paper_a, paper_b),
+        )
+
     def decide_pairs(self, rows: Iterable[tuple[str, str, bool, str]]) -> None:
         """Record decisions on pairs (a, b, same, decided at) as they were made, newest winning."""
         self.conn.executemany(
@@ -253,11 +263,14 @@ class DupeQueries(StoreBase):
         ).fetchone()
         return str(row[0]) if row else ""
 
-    def duplicated_papers(self, min_seen: int) -> list[str]:
-        """Papers seen at least `min_seen` times, most seen first."""
+    def duplicated_papers(self, min_seen: int, *, varied: bool = False) -> list[str]:
+        """Papers seen at least `min_seen` times, most seen first; `varied`: only those seen
+        under more than one title."""
         rows = self.conn.execute(
-            "SELECT id FROM papers WHERE seen >= ? ORDER BY seen DESC, last_seen DESC, id",
-            (min_seen,),
+            "SELECT id FROM papers p WHERE seen >= ?1 AND (NOT ?2 OR (SELECT count(DISTINCT"
+            " g.title) FROM sightings g WHERE g.paper_id = p.id) > 1)"
+            " ORDER BY seen DESC, last_seen DESC, id",
+            (min_seen, varied),
         )
         return [row[0] for row in rows]
 

@@ -60,6 +60,16 @@ class PaperQueries(TriageQueries):
         ).fetchone()
         return SourceRow(**dict(row)) if row else None
 
+    def has_source(self, path_or_name: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM sources WHERE path = ?1 OR name = ?1 LIMIT 1", (path_or_name,)
+        ).fetchone()
+        return row is not None
+
+    def source_names(self) -> list[str]:
+        """The file name of every stored dump."""
+        return [row[0] for row in self.conn.execute("SELECT DISTINCT name FROM sources")]
+
     def source_hashes(self) -> dict[str, str]:
         """The sha256 of every stored dump, by resolved path."""
         return {row[0]: row[1] for row in self.conn.execute("SELECT path, sha256 FROM sources")}
@@ -328,12 +338,42 @@ class PaperQueries(TriageQueries):
     )
 
     def list_papers(self, where: PaperFilter) -> list[Paper]:
+        clauses, params = self._filter(where)
+        order = {
+            "date": "p.last_seen IS NULL, p.last_seen DESC, p.seen DESC, c.title",
+            "title": "c.title COLLATE NOCASE, p.id",
+            "seen": "p.seen DESC, p.last_seen DESC, c.title",
+            # Triage order: seen in most dumps, then newest.
+            "best": "p.seen DESC, p.last_seen IS NULL, p.last_seen DESC, p.id",
+        }[where.sort]
+        sql = f"SELECT {self._PAPER_COLUMNS} FROM {self._PAPERS}{clauses} ORDER BY {order}"
+        if where.limit is not None:
+            sql += " LIMIT ?"
+            params.append(where.limit)
+        return [self._paper(row) for row in self.conn.execute(sql, params)]
+
+    def count_papers(self, where: PaperFilter) -> int:
+        """How many papers the filter matches, whatever its limit."""
+        clauses, params = self._filter(where)
+        return int(
+            self.conn.execute(f"SELECT count(*) FROM {self._PAPERS}{clauses}", params).fetchone()[0]
+        )
+
+    def _filter(self, where: PaperFilter) -> tuple[str, list[Any]]:
+        """The WHERE clause (or nothing) and its parameters for a filter, its limit aside."""
         clauses: list[str] = []
         params: list[Any] = []
-        if where.since is not None:
+        if where.since is not None and where.until is not None:
+            # Seen in the window: a paper seen before it and again after it was not.
+            clauses.append(
+                "EXISTS (SELECT 1 FROM sightings g WHERE g.paper_id = p.id"
+                " AND g.date BETWEEN ? AND ?)"
+            )
+            params += [where.since.isoformat(), where.until.isoformat()]
+        elif where.since is not None:
             clauses.append("p.last_seen >= ?")
             params.append(where.since.isoformat())
-        if where.until is not None:
+        elif where.until is not None:
             clauses.append("p.first_seen <= ?")
             params.append(where.until.isoformat())
         if where.seen_min is not None:
@@ -366,21 +406,7 @@ class PaperQueries(TriageQueries):
         if where.ids is not None:
             clauses.append("p.id IN (SELECT value FROM json_each(?))")
             params.append(json.dumps(where.ids))
-        order = {
-            "date": "p.last_seen IS NULL, p.last_seen DESC, p.seen DESC, c.title",
-            "title": "c.title COLLATE NOCASE, p.id",
-            "seen": "p.seen DESC, p.last_seen DESC, c.title",
-            # Triage order: seen in most dumps, then newest.
-            "best": "p.seen DESC, p.last_seen IS NULL, p.last_seen DESC, p.id",
-        }[where.sort]
-        sql = f"SELECT {self._PAPER_COLUMNS} FROM {self._PAPERS}"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += f" ORDER BY {order}"
-        if where.limit is not None:
-            sql += " LIMIT ?"
-            params.append(where.limit)
-        return [self._paper(row) for row in self.conn.execute(sql, params)]
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
     def paper_detail(self, paper_id: str) -> PaperDetail:
         row = self.conn.execute(

@@ -42,13 +42,19 @@ class TriageQueries(TagQueries):
             )
         return batch
 
-    def undo_status(self) -> list[tuple[str, str, str]]:
-        """Undo the latest status step not yet undone: [(paper, status now, status before)]."""
+    def undo_status(self, batch: int | None = None) -> list[tuple[str, str, str]]:
+        """Undo a status step (by default the latest not yet undone): [(paper, status now,
+        status before)]; nothing if that step is undone already."""
         conn = self.conn
-        row = conn.execute("SELECT max(batch) FROM status_history WHERE undone = 0").fetchone()
-        if row[0] is None:
+        if batch is None:
+            batch = conn.execute(
+                "SELECT max(batch) FROM status_history WHERE undone = 0"
+            ).fetchone()[0]
+        pending = conn.execute(
+            "SELECT 1 FROM status_history WHERE batch = ? AND undone = 0 LIMIT 1", (batch,)
+        ).fetchone()
+        if pending is None:
             return []
-        batch = row[0]
         undone = []
         for entry in conn.execute(
             "SELECT paper_id, old_status, old_note, new_status FROM status_history"
