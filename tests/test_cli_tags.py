@@ -192,3 +192,29 @@ def test_interrupted_tagging_is_finished_by_the_next_ingest(cli: Cli, library: P
     assert listed(cli, "--tag", "deep-research") == []
     assert cli("ingest", str(DUMPS)).exit_code == 0
     assert listed(cli, "--tag", "deep-research")
+
+
+def test_a_taxonomy_given_once_is_remembered_by_the_library(cli: Cli, tmp_path: Path) -> None:
+    moe = tmp_path / "tax.toml"
+    rule = '{ regex = "deep[\\\\s-]?(?:research|search)", weight = 3 }'
+    moe.write_text(f"[tags.deep-search]\nrules = [{rule}]\n", "utf-8")
+    assert cli("ingest", str(DUMPS)).exit_code == 0
+    assert cli("list", "--tag", "deep-search").exit_code != 0  # not a tag yet
+    assert cli("retag", "--taxonomy", str(moe)).exit_code == 0
+    tagged = listed(cli, "--tag", "deep-search")  # no --taxonomy: the library remembers it
+    assert len(tagged) >= 10
+    assert cli("retag").exit_code == 0  # a plain retag keeps the tag
+    assert len(listed(cli, "--tag", "deep-search")) == len(tagged)
+    moe.unlink()  # remembered as text, not as a path
+    assert len(listed(cli, "--tag", "deep-search")) == len(tagged)
+    assert cli("retag", "--default-taxonomy").exit_code == 0
+    result = cli("list", "--tag", "deep-search")
+    assert result.exit_code != 0 and "unknown tag" in result.stderr
+
+
+def test_taxonomy_values_of_the_wrong_type_are_refused(cli: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "tax.toml"
+    bad.write_text('[tags.efficiency]\nenabled = "yes"\n', "utf-8")
+    result = cli("tags", "--taxonomy", str(bad))
+    assert result.exit_code == 1
+    assert "tags.efficiency.enabled: must be true or false" in result.stderr
