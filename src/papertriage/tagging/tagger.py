@@ -219,6 +219,7 @@ class Tagger:
             )
             fused = float(evidence[position])
             score.assigned = fused >= 0
+            score.via = None  # the rules' own implication is decided again below
             score.evidence = round(fused, 3)
             if logits is not None and self._known[position]:
                 score.model = round(1 / (1 + math.exp(-float(logits[0, position]))), 3)
