@@ -153,11 +153,6 @@ NO_MODEL_LOGIT = -RULE_WEIGHT
 threshold."""
 
 
-def fused(logit: float, rule_ratio: float) -> float:
-    """A tag's combined evidence; the tag is assigned when this is at least 0."""
-    return logit + RULE_WEIGHT * min(max(rule_ratio, -1.0), 1.5)
-
-
 @dataclass
 class LinearModel:
     """A logistic model per tag over a `Vectorizer`'s features, and the topic basis it uses.

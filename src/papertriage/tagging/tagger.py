@@ -1,7 +1,7 @@
 """The tagger: the taxonomy's rules and the learned model, decided together.
 
 For each tag, `logit + RULE_WEIGHT * clip(rule score / threshold, -1, 1.5) >= 0` assigns it
-(`model.fused`). The model's log-odds carry what labelled papers taught; the rules add their
+(`Tagger.evidence`). The model's log-odds carry what labelled papers taught; the rules add their
 evidence, so a strong rule hit assigns a tag the model doubts, and a confident model assigns a
 tag no rule names. A tag the model has no column for (a user's own tag) starts at
 `NO_MODEL_LOGIT`, which makes the rules decide it exactly at their threshold, until the user's
