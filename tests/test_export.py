@@ -689,4 +689,6 @@ def test_implied_tags_and_tags_the_rules_no_longer_explain_say_so() -> None:
     tags_line = next(
         line for line in digest([paper], taxonomy).splitlines() if line.startswith("- **Tags")
     )
-    assert tags_line == "- **Tags:** ssm (“mamba” in title); seq (implied by ssm); old (by rules)"
+    assert (
+        tags_line == "- **Tags:** ssm (“mamba” in title); seq (implied by ssm); old (by the model)"
+    )

@@ -84,13 +84,14 @@ def _seen_where(paper: PaperDetail) -> str:
 
 
 def _why(tag: str, paper: PaperDetail, scores: dict[str, TagScore]) -> str:
-    """A tag and, briefly, why the paper has it: yours, implied, or the strongest rule matches."""
+    """A tag and, briefly, why the paper has it: yours, implied, the strongest rule matches, or
+    the model when no rule matched."""
     name = markdown_text(tag)
     if paper.tag_origins.get(tag) == "user":
         return f"{name} (yours)"
     score = scores.get(tag)
     if score is None:
-        return f"{name} (by rules)"
+        return f"{name} (by the model)"
     if score.via and not score.hits:
         return f"{name} ({markdown_text(score.via)})"
     hits = sorted((hit for hit in score.hits if hit.weight > 0), key=lambda hit: -hit.weight)
@@ -99,7 +100,7 @@ def _why(tag: str, paper: PaperDetail, scores: dict[str, TagScore]) -> str:
         shown.append(f"+{len(hits) - _HITS_SHOWN} more")
     if score.via:
         shown.append(markdown_text(score.via))
-    return f"{name} ({', '.join(shown)})" if shown else f"{name} (by rules)"
+    return f"{name} ({', '.join(shown)})" if shown else f"{name} (by the model)"
 
 
 def _sections(papers: Sequence[PaperDetail], taxonomy: Taxonomy) -> list[str | None]:
