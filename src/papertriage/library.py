@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from .dedupe import DedupeConfig
-from .errors import ConfigError, NotFoundError, UsageError
+from .errors import AmbiguousIdError, ConfigError, NotFoundError, SearchQueryError, UsageError
 from .ingest import FileResult, IngestReport, ingest_paths
 from .merging import DedupeSummary, dedupe_library
 from .models import Paper
@@ -315,8 +315,6 @@ def search(store: Store, query: str, where: PaperFilter) -> list[SearchHit]:
     FTS5 syntax works: "exact phrases", prefix*, AND/OR/NOT, title:word. Plain words with
     punctuation are quoted for the user; a malformed query with operators is refused clearly.
     """
-    import sqlite3
-
     text = query.strip()
     if not text:
         raise UsageError("the search query is empty")
@@ -326,7 +324,7 @@ def search(store: Store, query: str, where: PaperFilter) -> list[SearchHit]:
     )
     try:
         hits = store.search(text, None)
-    except sqlite3.OperationalError as exc:
+    except SearchQueryError as exc:
         if uses_syntax:
             raise UsageError(
                 f'bad search query {query!r}: {exc}; quote phrases with "...", use AND OR NOT'
@@ -365,8 +363,10 @@ def find_paper(store: Store, text: str) -> str:
 
     try:
         return store.resolve_id(text)
-    except NotFoundError as exc:
-        if "ambiguous" in str(exc) or (len(text) >= 12 and _is_hex(text)):
+    except AmbiguousIdError:
+        raise
+    except NotFoundError:
+        if len(text) >= 12 and _is_hex(text):
             raise
     titles = dict(store.titles())
     if not titles:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import sqlite3
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -103,10 +102,6 @@ def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
         except PapertriageError as exc:
             error(str(exc))
             raise typer.Exit(1) from None
-        except sqlite3.Error as exc:
-            db = kwargs.get("db")
-            error(_database_message(resolve_db_path(db if isinstance(db, Path) else None), exc))
-            raise typer.Exit(1) from None
         except OSError as exc:
             error(f"{exc.filename or 'file'}: {exc.strerror or exc}")
             raise typer.Exit(1) from None
@@ -114,18 +109,6 @@ def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(0) from None
 
     return wrapper
-
-
-def _database_message(path: Path, exc: sqlite3.Error) -> str:
-    """One line that says what happened to the library and what to do about it."""
-    text = str(exc)
-    if "full" in text or "disk I/O" in text:
-        return f"{path}: disk full (or failing) while writing; the failed step stored nothing"
-    if "locked" in text or "busy" in text:
-        return f"{path}: the library stayed busy (another papertriage is writing); try again"
-    if "malformed" in text or "not a database" in text or "corrupt" in text:
-        return f"{path}: the library file is damaged ({text}); restore it from a backup"
-    return f"{path}: database error: {text}"
 
 
 def user_date(text: str | None) -> dt.date | None:
