@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from .dedupe import DedupeConfig
 from .errors import AmbiguousIdError, ConfigError, NotFoundError, SearchQueryError, UsageError
+from .faults import pause_point
 from .ingest import FileResult, IngestReport, ingest_paths
 from .merging import DedupeSummary, dedupe_library
 from .models import Paper
@@ -160,6 +161,7 @@ def tag_pending(
             store.set_rule_tags(
                 fingerprint, [(row[0], t) for row, t in zip(rows, tags, strict=True)]
             )
+            pause_point("tag")
         done += len(rows)
         if progress is not None:
             progress(done, total)

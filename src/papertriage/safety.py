@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from .errors import PapertriageError, StoreError
+from .faults import pause_point
 from .library import TAXONOMY_META
 from .models import Status
 from .store import Store, now_iso
@@ -56,6 +57,7 @@ def check_library(store: Store) -> CheckReport:
             problems.append(Problem(check=name, detail=f"... and {len(rows) - 20} more"))
 
     record("integrity", store.integrity_problems())
+    pause_point("check")
     record(
         "foreign keys",
         [
