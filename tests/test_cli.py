@@ -222,3 +222,13 @@ def test_commands_start_without_numpy() -> None:
     """numpy costs a quarter of a second at startup; only a dedupe needs it."""
     code = "import sys, papertriage.cli; assert 'numpy' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_show_title_words_that_read_like_an_id_error(cli: Cli) -> None:
+    """A title word such as `ambiguous` is looked up as a title, whatever the id lookup said."""
+    from .conftest import CORPUS
+
+    assert cli("ingest", str(CORPUS / "dumps" / "2025-06-17.txt")).exit_code == 0
+    result = cli("show", "ambiguous", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "Ambiguous Pronouns" in json.loads(result.stdout)["title"]

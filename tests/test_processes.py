@@ -20,10 +20,17 @@ from .conftest import CORPUS, DUMPS
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and rlimits")
 
 
-def papertriage(*args: str, db: Path, **kwargs: object) -> subprocess.Popen[str]:
+def papertriage(
+    *args: str, db: Path, pause_at: str | None = None, **kwargs: object
+) -> subprocess.Popen[str]:
+    """`papertriage ARGS` in a process of its own; with `pause_at`, it waits at that named
+    point (`papertriage.faults`) to be killed there."""
     env = {**os.environ, "PAPERTRIAGE_DB": str(db), "NO_COLOR": "1"}
     env.pop("PAPERTRIAGE_TAXONOMY", None)
     env.pop("PAPERTRIAGE_CONFIG", None)
+    env.pop("PAPERTRIAGE_PAUSE_AT", None)
+    if pause_at is not None:
+        env["PAPERTRIAGE_PAUSE_AT"] = pause_at
     return subprocess.Popen(
         [sys.executable, "-m", "papertriage", *args],
         env=env,
@@ -32,6 +39,33 @@ def papertriage(*args: str, db: Path, **kwargs: object) -> subprocess.Popen[str]
         text=True,
         **kwargs,  # type: ignore[call-overload]
     )
+
+
+def wait_for_line(process: subprocess.Popen[str], wanted: str) -> list[str]:
+    """Read the process's stderr up to a line ending in `wanted` (all of it if none does)."""
+    assert process.stderr is not None
+    seen: list[str] = []
+    for line in process.stderr:
+        seen.append(line.rstrip("\n"))
+        if seen[-1].endswith(wanted):
+            break
+    return seen
+
+
+def kill_when(process: subprocess.Popen[str], wanted: str) -> None:
+    """SIGKILL the process once it says `wanted` on stderr, asserting it was still running
+    then: a test that kills a process already finished tests nothing."""
+    seen = wait_for_line(process, wanted)
+    assert seen and seen[-1].endswith(wanted), f"never said {wanted!r}: {seen}"
+    assert process.poll() is None, "it finished before the kill"
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+
+
+def kill_at(*args: str, db: Path, point: str) -> None:
+    """Run `papertriage ARGS` and kill it -9 where it pauses at the named point."""
+    kill_when(papertriage(*args, db=db, pause_at=point), f"paused at {point}")
 
 
 def run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
@@ -86,15 +120,16 @@ def clean(dumps: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, ob
     return snapshot(db)
 
 
-@pytest.mark.parametrize("delay", [0.5, 1.2, 2.5])
+@pytest.mark.parametrize(
+    "point",
+    # Storing the first dumps, the last ones, inside the dedupe's and the tagging's transactions.
+    ["ingest-file:3", "ingest-file:140", "dedupe", "tag:2"],
+)
 def test_kill_during_ingest_then_rerun_equals_a_clean_run(
-    dumps: Path, clean: dict[str, object], tmp_path: Path, delay: float
+    dumps: Path, clean: dict[str, object], tmp_path: Path, point: str
 ) -> None:
     db = tmp_path / "library.db"
-    process = papertriage("ingest", str(dumps), db=db)
-    time.sleep(delay)
-    process.send_signal(signal.SIGKILL)
-    process.communicate(timeout=60)
+    kill_at("ingest", str(dumps), db=db, point=point)
     if db.exists():
         conn = sqlite3.connect(db)
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -149,18 +184,16 @@ def test_ctrl_c_during_ingest_stops_both_processes_quietly(
 
 
 @pytest.mark.parametrize(
-    "command", [("retag",), ("dupes", "--rescan"), ("check",)], ids=lambda c: c[0]
+    ("command", "point"),
+    [(("retag",), "tag:2"), (("dupes", "--rescan"), "dedupe"), (("check",), "check")],
+    ids=["retag", "dupes", "check"],
 )
 def test_kill_during_library_commands(
-    dumps: Path, clean: dict[str, object], tmp_path: Path, command: tuple[str, ...]
+    dumps: Path, clean: dict[str, object], tmp_path: Path, command: tuple[str, ...], point: str
 ) -> None:
     db = tmp_path / "library.db"
     assert run("ingest", str(dumps), db=db).returncode == 0
-    for delay in (0.5,):
-        process = papertriage(*command, db=db)
-        time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
-        process.communicate(timeout=60)
+    kill_at(*command, db=db, point=point)
     assert run(*command, db=db).returncode == 0
     assert run("search", "agents", db=db).returncode == 0
     assert snapshot(db) == clean
@@ -173,9 +206,8 @@ def test_kill_during_next_keeps_every_decision_made(dumps: Path, tmp_path: Path)
     assert process.stdin is not None
     process.stdin.write("r\ns\n")
     process.stdin.flush()
-    time.sleep(2.0)
-    process.send_signal(signal.SIGKILL)
-    process.communicate(timeout=60)
+    # Killed once it has said the second decision is saved, waiting for the next key.
+    kill_when(process, ": starred")
     conn = sqlite3.connect(db)
     statuses = sorted(row[0] for row in conn.execute("SELECT status FROM paper_status"))
     conn.close()
@@ -238,7 +270,7 @@ def test_disk_full_is_a_clear_error_and_loses_nothing(dumps: Path, tmp_path: Pat
     assert set(before["papers"]) <= set(after["papers"])  # type: ignore[arg-type]
 
 
-def test_kill_during_merge_and_split_leaves_one_or_the_other(tmp_path: Path) -> None:
+def test_kill_during_merge_and_split_leaves_the_pair_as_it_was(tmp_path: Path) -> None:
     from .conftest import FIXTURES
 
     db = tmp_path / "library.db"
@@ -246,16 +278,22 @@ def test_kill_during_merge_and_split_leaves_one_or_the_other(tmp_path: Path) -> 
     conn = sqlite3.connect(db)
     a, b = conn.execute("SELECT a, b FROM dupe_candidates").fetchone()
     conn.close()
-    for delay in (0.05, 0.2, 0.5):
-        for command in (("merge", a, b), ("split", a)):
-            process = papertriage(*command, db=db)
-            time.sleep(delay)
-            process.send_signal(signal.SIGKILL)
-            process.communicate(timeout=60)
-            assert run("check", db=db).returncode == 0
-            conn = sqlite3.connect(db)
-            together = conn.execute(
-                "SELECT count(DISTINCT paper_id) FROM variants WHERE id IN (?, ?)", (a, b)
-            ).fetchone()[0]
-            conn.close()
-            assert together in (1, 2)
+
+    def papers_of_the_pair() -> int:
+        assert run("check", db=db).returncode == 0
+        conn = sqlite3.connect(db)
+        count: int = conn.execute(
+            "SELECT count(DISTINCT paper_id) FROM variants WHERE id IN (?, ?)", (a, b)
+        ).fetchone()[0]
+        conn.close()
+        return count
+
+    # Killed inside its transaction, a merge or a split leaves the pair as it was.
+    kill_at("merge", a, b, db=db, point="merge")
+    assert papers_of_the_pair() == 2
+    assert run("merge", a, b, db=db).returncode == 0
+    assert papers_of_the_pair() == 1
+    kill_at("split", a, db=db, point="split")
+    assert papers_of_the_pair() == 1
+    assert run("split", a, db=db).returncode == 0
+    assert papers_of_the_pair() == 2

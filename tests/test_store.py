@@ -548,3 +548,51 @@ def test_an_ingest_keeps_its_statement_journals_in_memory_and_only_it(
     assert seen == [2, 2]  # memory, for each dump
     assert store.conn.execute("PRAGMA temp_store").fetchone()[0] == 0
     assert counts(store) == (146, 160, 2)
+
+
+def test_sqlite_errors_become_the_stores_own_kinds_by_code(library: Path) -> None:
+    """Kinds come from SQLite's result code: a message that merely says "disk full" is not one."""
+    from papertriage.errors import LibraryBusyError, LibraryDamagedError
+
+    Store(library).close()
+    with pytest.raises(StoreError) as caught, Store(library) as store:
+        store.conn.execute('SELECT * FROM "disk full"')
+    assert type(caught.value) is StoreError
+    assert str(caught.value).startswith(f"{library}: ")
+
+    holder = sqlite3.connect(library, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(LibraryBusyError, match="busy"), Store(library) as store:
+            store.conn.execute("PRAGMA busy_timeout = 0")
+            with store.atomic():
+                pass
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    damaged = library.with_name("damaged.db")
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4080)
+    with pytest.raises(LibraryDamagedError, match=str(damaged)):
+        Store(damaged)
+
+
+def test_an_ambiguous_id_is_its_own_error(store: Store) -> None:
+    from papertriage.errors import AmbiguousIdError
+
+    ingest_paths(store, [DUMPS])
+    some = store.list_papers(PaperFilter(limit=1))[0].id
+    with pytest.raises(AmbiguousIdError):
+        store.resolve_id(some[0])
+
+
+def test_only_the_store_speaks_sql() -> None:
+    """Every SQL statement lives in store/: nothing else imports sqlite3 or runs a statement."""
+    source = Path(__file__).resolve().parent.parent / "src" / "papertriage"
+    speaking = [
+        str(path.relative_to(source))
+        for path in sorted(source.rglob("*.py"))
+        if path.parent.name != "store"
+        and ("sqlite3" in path.read_text("utf-8") or ".execute(" in path.read_text("utf-8"))
+    ]
+    assert speaking == []

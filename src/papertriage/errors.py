@@ -28,12 +28,32 @@ class StoreError(PapertriageError):
     """The library database cannot be opened or used."""
 
 
+class DiskFullError(StoreError):
+    """A write failed for want of space (or a failing disk); the failed step stored nothing."""
+
+
+class LibraryBusyError(StoreError):
+    """Another process held the library's write lock for longer than we wait."""
+
+
+class LibraryDamagedError(StoreError):
+    """The library file is not a database, or a damaged one."""
+
+
 class NotFoundError(PapertriageError):
     """An id or name the user gave matches nothing (or more than one thing)."""
 
 
+class AmbiguousIdError(NotFoundError):
+    """An id prefix fits several papers; a longer one would choose."""
+
+
 class UsageError(PapertriageError):
     """An option value that is well-formed for the shell but wrong for papertriage."""
+
+
+class SearchQueryError(UsageError):
+    """The search index refused a query (its FTS5 syntax is wrong); the message is SQLite's."""
 
 
 class TaxonomyError(PapertriageError):

@@ -25,6 +25,7 @@ from typing import Literal, NamedTuple
 from pydantic import BaseModel
 
 from .errors import DumpError
+from .faults import pause_point
 from .normalize import paper_id, title_key
 from .parse import (
     Paragraph,
@@ -481,6 +482,7 @@ def ingest_paths(
         with store.journals_in_memory(), store.grouped() as commit_if_due:
             for done, file in enumerate(files, start=1):
                 result = ingest_file(store, file.path, year, next(prepared), file.resolved)
+                pause_point("ingest-file")
                 commit_if_due()
                 if result.status in ("ingested", "replaced"):
                     written.append((result, file.resolved))

@@ -16,7 +16,15 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from .dedupe import DedupeConfig
-from .errors import ConfigError, NotFoundError, UsageError, plain_words
+from .errors import (
+    AmbiguousIdError,
+    ConfigError,
+    NotFoundError,
+    SearchQueryError,
+    UsageError,
+    plain_words,
+)
+from .faults import pause_point
 from .ingest import FileResult, IngestReport, ingest_paths
 from .merging import DedupeSummary, dedupe_library
 from .models import Paper
@@ -173,6 +181,7 @@ def tag_pending(
             store.set_rule_tags(
                 fingerprint, [(row[0], t) for row, t in zip(rows, tags, strict=True)]
             )
+            pause_point("tag")
         done += len(rows)
         if progress is not None:
             progress(done, total)
@@ -360,8 +369,6 @@ def search(store: Store, query: str, where: PaperFilter) -> list[SearchHit]:
     -"a phrase") leaves papers out. Plain words with punctuation are quoted for the user; a
     malformed query with operators is refused in words, not in FTS5's.
     """
-    import sqlite3
-
     if not query.strip():
         raise UsageError("the search query is empty")
     text, excluded = _split_query(query)
@@ -375,7 +382,7 @@ def search(store: Store, query: str, where: PaperFilter) -> list[SearchHit]:
     )
     try:
         hits = store.search(_leaving_out(text, excluded), None)
-    except sqlite3.OperationalError:
+    except SearchQueryError:
         if uses_syntax or any(word.startswith('"') for word in excluded):
             raise UsageError(
                 f"cannot read the search query {query!r}: check its quotes and parentheses, and"
@@ -419,8 +426,10 @@ def find_paper(store: Store, text: str) -> str:
 
     try:
         return store.resolve_id(text)
-    except NotFoundError as exc:
-        if "ambiguous" in str(exc) or (len(text) >= 12 and _is_hex(text)):
+    except AmbiguousIdError:
+        raise
+    except NotFoundError:
+        if len(text) >= 12 and _is_hex(text):
             raise
     titles = dict(store.titles())
     if not titles:

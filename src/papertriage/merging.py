@@ -24,6 +24,7 @@ from .dedupe import (
     title_similarity,
 )
 from .errors import UsageError
+from .faults import pause_point
 from .normalize import fold, paper_id
 from .store import Store
 from .tagging import Tagger
@@ -102,6 +103,7 @@ def dedupe_library(
             for pair in result.candidates
         )
         store.mark_deduped()
+        pause_point("dedupe")
     return DedupeSummary(
         considered=len(entries) if full else len(pending),
         merged=merged,
@@ -240,6 +242,7 @@ def merge_papers(
         _merge_groups(store, [variants], evidence, "user")
         store.refresh_papers([target])
         tag_papers(store, tagger, [target])
+        pause_point("merge")
     store.sync_search_index()
     return target
 
@@ -264,6 +267,7 @@ def split_paper(store: Store, text: str, tagger: Tagger) -> list[str]:
                     store.decide_pair(gone, other, same=False)
         store.refresh_papers([paper, *leaving])
         tag_papers(store, tagger, [paper, *leaving])
+        pause_point("split")
     store.sync_search_index()
     return [paper, *leaving]
 

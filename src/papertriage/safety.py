@@ -9,13 +9,13 @@ that come from normalised titles.
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
 from .errors import PapertriageError, StoreError, plain_words
+from .faults import pause_point
 from .library import TAXONOMY_META
 from .models import Status
 from .store import Store, now_iso
@@ -47,7 +47,6 @@ class CheckReport(BaseModel):
 
 def check_library(store: Store) -> CheckReport:
     """Everything that must hold in a healthy library; each failure is named."""
-    conn = store.conn
     problems: list[Problem] = []
     checks: list[str] = []
 
@@ -57,83 +56,59 @@ def check_library(store: Store) -> CheckReport:
         if len(rows) > 20:
             problems.append(Problem(check=name, detail=f"... and {len(rows) - 20} more"))
 
-    integrity = [row[0] for row in conn.execute("PRAGMA integrity_check")]
-    record("integrity", [] if integrity == ["ok"] else integrity)
+    record("integrity", store.integrity_problems())
+    pause_point("check")
     record(
         "foreign keys",
         [
-            f"{row[0]} row {row[1]} points to a missing {row[2]}"
-            for row in conn.execute("PRAGMA foreign_key_check")
+            f"{table} row {row} points to a missing {missing}"
+            for table, row, missing in store.broken_references()
         ],
     )
     store.sync_search_index()
-    indexed = conn.execute("SELECT count(*) FROM papers_fts").fetchone()[0]
-    papers = conn.execute("SELECT count(*) FROM papers").fetchone()[0]
-    missing = conn.execute(
-        "SELECT p.id FROM papers p WHERE NOT EXISTS"
-        " (SELECT 1 FROM papers_fts f WHERE f.rowid = p.sighting_id)"
-    ).fetchall()
+    indexed, papers, missing = store.search_index_counts()
     stale = indexed - (papers - len(missing))
     record(
         "search index",
-        [f"paper {row[0]} is not in the search index" for row in missing]
+        [f"paper {paper} is not in the search index" for paper in missing]
         + ([f"{stale} search entries belong to no paper"] if stale else []),
     )
     record(
         "ids",
         [
-            f"id {row[0]} resolves to missing paper {row[1]}"
-            for row in conn.execute(
-                "SELECT v.id, v.paper_id FROM variants v WHERE NOT EXISTS"
-                " (SELECT 1 FROM papers p WHERE p.id = v.paper_id)"
-                " AND v.sighting_id IS NOT NULL"
-            )
+            f"id {variant} resolves to missing paper {paper}"
+            for variant, paper in store.dangling_ids()
         ],
     )
     record(
         "sightings",
         [
-            f"sighting {row[0]} belongs to paper {row[1]} but its title to {row[2]}"
-            for row in conn.execute(
-                "SELECT s.id, s.paper_id, v.paper_id FROM sightings s JOIN variants v"
-                " ON v.key = s.key WHERE v.paper_id != s.paper_id LIMIT 100"
-            )
+            f"sighting {sighting} belongs to paper {paper} but its title to {other}"
+            for sighting, paper, other in store.misplaced_sightings()
         ],
     )
     record(
         "variants",
         [
-            f"title {row[0]} should be represented by sighting {row[1]}, not {row[2]}"
-            for row in conn.execute(
-                "SELECT v.id, s.first, v.sighting_id FROM variants v JOIN"
-                " (SELECT key, min(id) AS first FROM sightings GROUP BY key) s ON s.key = v.key"
-                " WHERE v.sighting_id IS NOT s.first LIMIT 100"
-            )
+            f"title {variant} should be represented by sighting {first}, not {named}"
+            for variant, first, named in store.misrepresented_variants()
         ],
     )
     tagged = store.get_meta(TAXONOMY_META) is not None  # a library never tagged has no tags yet
     record(
         "tags",
         [
-            f"paper {row[0]} was never tagged (an interrupted run?): run `papertriage retag`"
-            for row in conn.execute(
-                "SELECT id FROM papers WHERE tagged_with IS NULL AND ? ORDER BY id LIMIT 100",
-                (tagged,),
-            )
+            f"paper {paper} was never tagged (an interrupted run?): run `papertriage retag`"
+            for paper in (store.untagged_papers() if tagged else [])
         ],
     )
     record(
         "summaries",
         [
-            f"paper {row[0]} says seen {row[1]}, its sightings say {row[2]}"
-            if row[1] != row[2]
-            else f"paper {row[0]} shows sighting {row[3]}, which is not one of its own"
-            for row in conn.execute(
-                "SELECT p.id, p.seen, (SELECT count(*) FROM sightings s WHERE s.paper_id = p.id)"
-                " AS n, p.sighting_id FROM papers p WHERE p.seen != n OR NOT EXISTS"
-                " (SELECT 1 FROM sightings s WHERE s.id = p.sighting_id AND s.paper_id = p.id)"
-                " LIMIT 100"
-            )
+            f"paper {paper} says seen {seen}, its sightings say {count}"
+            if seen != count
+            else f"paper {paper} shows sighting {shown}, which is not one of its own"
+            for paper, seen, count, shown in store.wrong_summaries()
         ],
     )
     return CheckReport(
@@ -149,28 +124,13 @@ def check_library(store: Store) -> CheckReport:
 
 
 def backup_library(store: Store, target: Path, *, overwrite: bool = False) -> int:
-    """A consistent copy of the library, even while other processes use it (SQLite backup API).
-
-    Written to a temporary file next to the target and renamed, so a failed backup never leaves
-    a half-written file under the target's name. Returns the copy's size in bytes.
-    """
+    """A consistent copy of the library, even while other processes use it; returns its size
+    in bytes. A failed backup never leaves a half-written file under the target's name."""
     if target.exists() and not overwrite:
         raise PapertriageError(f"{target}: already exists (use --force to replace it)")
     if target.resolve() == store.path.resolve():
         raise PapertriageError(f"{target}: that is the library itself")
-    partial = target.with_name(target.name + ".partial")
-    try:
-        partial.unlink(missing_ok=True)
-        copy = sqlite3.connect(partial)
-        try:
-            store.conn.backup(copy)
-            copy.execute("PRAGMA journal_mode = DELETE")
-        finally:
-            copy.close()
-        partial.replace(target)
-    except (OSError, sqlite3.Error) as exc:
-        partial.unlink(missing_ok=True)
-        raise PapertriageError(f"{target}: backup failed: {exc}") from None
+    store.backup_to(target)
     return target.stat().st_size
 
 
@@ -221,24 +181,18 @@ class ImportSummary(BaseModel):
 
 
 def export_decisions(store: Store) -> Decisions:
-    conn = store.conn
     return Decisions(
         statuses=[
-            StatusDecision(paper=r[0], status=r[1], note=r[2], changed_at=r[3])
-            for r in conn.execute(
-                "SELECT paper_id, status, note, changed_at FROM paper_status ORDER BY paper_id"
-            )
+            StatusDecision(paper=paper, status=status, note=note, changed_at=at)
+            for paper, status, note, at in store.status_decisions()
         ],
         tags=[
-            TagDecision(paper=r[0], tag=r[1], assigned=bool(r[2]), decided_at=r[3])
-            for r in conn.execute(
-                "SELECT paper_id, tag, assigned, decided_at FROM tag_decisions"
-                " ORDER BY paper_id, tag"
-            )
+            TagDecision(paper=paper, tag=tag, assigned=assigned, decided_at=at)
+            for paper, tag, assigned, at in store.all_tag_decisions()
         ],
         pairs=[
-            PairDecision(a=r[0], b=r[1], same=bool(r[2]), decided_at=r[3])
-            for r in conn.execute("SELECT a, b, same, decided_at FROM dupe_decisions ORDER BY a, b")
+            PairDecision(a=a, b=b, same=same, decided_at=at)
+            for a, b, same, at in store.pair_decisions()
         ],
     )
 
@@ -271,28 +225,19 @@ def import_decisions(store: Store, decisions: Decisions, tagger: Tagger) -> Impo
     """
     from .merging import merge_decided, tag_papers
 
-    conn = store.conn
-    known = {row[0] for row in conn.execute("SELECT id FROM variants")}
-    unknown = 0
+    known = store.variant_ids()
+    unknown = sum(item.paper not in known for item in decisions.statuses) + sum(
+        tag.paper not in known for tag in decisions.tags
+    )
     with store.atomic():
-        for item in decisions.statuses:
-            unknown += item.paper not in known
-            conn.execute(
-                "INSERT INTO paper_status (paper_id, status, note, changed_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (paper_id) DO UPDATE SET"
-                " status = excluded.status, note = excluded.note,"
-                " changed_at = excluded.changed_at WHERE excluded.changed_at >= changed_at",
-                (_paper_of(store, item.paper), item.status, item.note, item.changed_at),
-            )
-        for tag in decisions.tags:
-            unknown += tag.paper not in known
-            conn.execute(
-                "INSERT INTO tag_decisions (paper_id, tag, assigned, decided_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (paper_id, tag) DO UPDATE SET"
-                " assigned = excluded.assigned, decided_at = excluded.decided_at"
-                " WHERE excluded.decided_at >= decided_at",
-                (_paper_of(store, tag.paper), tag.tag, int(tag.assigned), tag.decided_at),
-            )
+        store.import_statuses(
+            (store.paper_of(item.paper), item.status, item.note, item.changed_at)
+            for item in decisions.statuses
+        )
+        store.import_tag_decisions(
+            (store.paper_of(tag.paper), tag.tag, tag.assigned, tag.decided_at)
+            for tag in decisions.tags
+        )
         store.decide_pairs((pair.a, pair.b, pair.same, pair.decided_at) for pair in decisions.pairs)
         unknown += sum(pair.a not in known or pair.b not in known for pair in decisions.pairs)
         changed: list[str] = []
@@ -310,12 +255,6 @@ def import_decisions(store: Store, decisions: Decisions, tagger: Tagger) -> Impo
         distinct=sum(not pair.same for pair in decisions.pairs),
         unknown_papers=unknown,
     )
-
-
-def _paper_of(store: Store, variant: str) -> str:
-    """The paper a stable id belongs to here (itself when this library does not have it)."""
-    row = store.conn.execute("SELECT paper_id FROM variants WHERE id = ?", (variant,)).fetchone()
-    return str(row[0]) if row else variant
 
 
 def _keep_apart(store: Store, a: str, b: str) -> list[str]:

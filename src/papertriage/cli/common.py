@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -275,10 +274,6 @@ def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
         except PapertriageError as exc:
             error(str(exc))
             raise typer.Exit(1) from None
-        except sqlite3.Error as exc:
-            db = kwargs.get("db")
-            error(_database_message(resolve_db_path(db if isinstance(db, Path) else None), exc))
-            raise typer.Exit(1) from None
         except BrokenPipeError:
             _drop_stdout()
             raise typer.Exit(1) from None
@@ -299,18 +294,6 @@ def _drop_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, fd)
     os.close(devnull)
-
-
-def _database_message(path: Path, exc: sqlite3.Error) -> str:
-    """One line that says what happened to the library and what to do about it."""
-    text = str(exc)
-    if "full" in text or "disk I/O" in text:
-        return f"{path}: disk full (or failing) while writing; the failed step stored nothing"
-    if "locked" in text or "busy" in text:
-        return f"{path}: the library stayed busy (another papertriage is writing); try again"
-    if "malformed" in text or "not a database" in text or "corrupt" in text:
-        return f"{path}: the library file is damaged ({text}); restore it from a backup"
-    return f"{path}: database error: {text}"
 
 
 def user_date(text: str | None) -> dt.date | None:

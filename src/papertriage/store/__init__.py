@@ -19,10 +19,11 @@ from .base import (
 )
 from .dupes import DupeQueries
 from .papers import PaperQueries
+from .safety import SafetyQueries
 from .schema import APPLICATION_ID, MIGRATIONS, Migration
 
 
-class Store(PaperQueries, DupeQueries):
+class Store(PaperQueries, DupeQueries, SafetyQueries):
     """A papertriage library in one SQLite file."""
 
 

@@ -12,11 +12,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import Literal, Self
 
 from pydantic import BaseModel
 
-from ..errors import StoreError
+from ..errors import DiskFullError, LibraryBusyError, LibraryDamagedError, StoreError
 from ..models import Paper, Status
 from .schema import APPLICATION_ID, MIGRATIONS, Migration
 
@@ -44,6 +45,26 @@ def resolve_db_path(option: Path | None) -> Path:
         return option
     env = os.environ.get("PAPERTRIAGE_DB")
     return Path(env) if env else default_db_path()
+
+
+def library_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    """The store's own error for what SQLite reported, chosen by its result code (not by
+    its message, which names tables and text the user gave)."""
+    code = getattr(exc, "sqlite_errorcode", -1) & 0xFF
+    if code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
+        return DiskFullError(
+            f"{path}: disk full (or failing) while writing; the failed step stored nothing"
+        )
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return LibraryBusyError(
+            f"{path}: the library stayed busy (another papertriage is writing); try again"
+        )
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return LibraryDamagedError(
+            f"{path}: not a usable papertriage library ({exc}); if it was one, restore it from"
+            " a backup"
+        )
+    return StoreError(f"{path}: database error: {exc}")
 
 
 def now_iso() -> str:
@@ -123,13 +144,9 @@ class StoreBase:
         self.conn.row_factory = sqlite3.Row
         try:
             self._check_and_migrate()
-        except sqlite3.OperationalError:
-            # Busy, disk full, I/O: the CLI says what happened; the file itself is fine.
+        except sqlite3.Error as exc:
             self.conn.close()
-            raise
-        except sqlite3.DatabaseError as exc:
-            self.conn.close()
-            raise StoreError(f"{path}: not a usable papertriage library ({exc})") from None
+            raise library_error(path, exc) from None
         except StoreError:
             self.conn.close()
             raise
@@ -205,8 +222,16 @@ class StoreBase:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the library; an SQLite error from its use leaves as the store's own kind."""
         self.close()
+        if isinstance(exc, sqlite3.Error):
+            raise library_error(self.path, exc) from None
 
     @contextmanager
     def atomic(self, *, savepoint: bool = True) -> Iterator[None]:

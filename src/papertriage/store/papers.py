@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from ..errors import NotFoundError
+from ..errors import AmbiguousIdError, NotFoundError, SearchQueryError
 from ..models import Paper, PaperDetail, Sighting
 from .base import (
     GUESSED,
@@ -297,7 +297,7 @@ class PaperQueries(TriageQueries):
             raise NotFoundError(f"no paper with id {text}")
         if len(papers) > 1:
             shown = ", ".join(papers[:5])
-            raise NotFoundError(f"id prefix {text} is ambiguous: {shown}; give more characters")
+            raise AmbiguousIdError(f"id prefix {text} is ambiguous: {shown}; give more characters")
         exact = [row for row in rows if row[0] == prefix]
         chosen = exact[0] if exact else (rows[0] if len(rows) == 1 else (papers[0], papers[0]))
         return str(chosen[0]), str(chosen[1])
@@ -523,7 +523,12 @@ class PaperQueries(TriageQueries):
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [(r[0], r[1], r[2], r[3]) for r in self.conn.execute(sql, params)]
+        try:
+            return [(r[0], r[1], r[2], r[3]) for r in self.conn.execute(sql, params)]
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", -1) != sqlite3.SQLITE_ERROR:
+                raise
+            raise SearchQueryError(str(exc)) from None
 
     def titles(self) -> list[tuple[str, str]]:
         """(paper id, title) of every paper, for matching a title fragment."""
