@@ -178,6 +178,7 @@ def test_new_codes_find_the_cut_titles_of_their_blocks() -> None:
     keys = title_keys(entries)
     new = set(range(0, len(entries), 3))
     groups = blocks(keys, [e.title for e in entries], [e.abstract for e in entries], config, new)
+    groups.append(tuple(range(len(entries))))  # new `Kalo:` namesakes share one cut: `kalo`
     codes = PairCodes(len(entries))
     found = set(codes.decoded(new_codes(groups, keys, new, codes, config)))
     shared = {frozenset((i, j)) for block in groups for i in block for j in block}

@@ -9,6 +9,7 @@ filtered as numpy arrays. Only the pairs left are judged one at a time, in `clus
 from __future__ import annotations
 
 import os
+from collections import defaultdict
 from collections.abc import Collection, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
@@ -269,18 +270,25 @@ def _cuts(key: str, cutoff: float) -> Iterator[int]:
 def _block_prefixes(
     texts: Sequence[str], rows: Sequence[int], cutoff: float
 ) -> Iterator[tuple[int, int, float]]:
-    """`prefix_pairs` of one block with one of the entries at `rows`, as positions in it."""
-    where = {text: at for at, text in enumerate(texts)}
+    """`prefix_pairs` of one block with one of the entries at `rows`, as positions in it.
+
+    One pass over the block: each title is looked up among the cuts of the rows' titles, and
+    tested for starting with one of them.
+    """
+    cuts: defaultdict[str, list[int]] = defaultdict(list)  # namesakes share their name
     for n in rows:
-        key = texts[n]
-        for at in _cuts(key, cutoff):
-            m = where.get(key[:at])
-            if m is not None and (score := fuzz.ratio(key[:at], key)) < cutoff:
+        for at in _cuts(texts[n], cutoff):
+            cuts[texts[n][:at]].append(n)
+    heads = {texts[n] + " ": n for n in rows}
+    starts = tuple(heads)
+    for m, text in enumerate(texts):
+        for n in cuts.get(text, ()):
+            if (score := fuzz.ratio(text, texts[n])) < cutoff:
                 yield m, n, score
-        head = key + " "
-        for m, text in enumerate(texts):
-            if text.startswith(head) and (score := fuzz.ratio(key, text)) < cutoff:
-                yield n, m, score
+        if text.startswith(starts):
+            for head, n in heads.items():
+                if text.startswith(head) and (score := fuzz.ratio(texts[n], text)) < cutoff:
+                    yield n, m, score
 
 
 def _cdist(queries: list[str], choices: list[str], cutoff: float) -> npt.NDArray[np.float64]:
