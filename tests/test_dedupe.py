@@ -94,6 +94,61 @@ def test_papers_sharing_a_name_never_merge() -> None:
     assert merged(prisms) == []
 
 
+def name_only(title: str) -> str:
+    """The name before a title's colon."""
+    return title.partition(":")[0]
+
+
+def cut(abstract: str, share: float) -> str:
+    words = abstract.split()
+    return " ".join(words[: int(len(words) * share)])
+
+
+@pytest.mark.parametrize(
+    ("shown", "share"),
+    [
+        ("{}", 1.0),
+        ("{}", 0.5),
+        ("{}:", 0.8),
+        ("{}.", 1.0),
+        (r"$\textbf{{{}}}$", 0.6),
+        (r"\textsc{{{}}}:", 1.0),
+    ],
+)
+@pytest.mark.parametrize(
+    "title",
+    [
+        "SurveyX: Academic Survey Automation via Large Language Models",
+        "WorldCompass: Reinforcement Learning for Long-Horizon World Models",
+    ],
+)
+def test_a_name_only_title_with_the_same_abstract_merges(
+    title: str, shown: str, share: float
+) -> None:
+    """Issue 17: a title cut back to its name is the same paper when the abstract is."""
+    full = real(title)
+    short = entry(shown.format(name_only(title)), cut(full.abstract, share))
+    assert merged([full, short]) == [[full.id, short.id]]
+    assert merged([short, full]) == [[short.id, full.id]]
+    assert merged([full, short], new_ids=[short.id]) == [[full.id, short.id]]
+    assert merged([short, full], new_ids=[full.id]) == [[short.id, full.id]]
+
+
+def test_a_name_only_title_joins_its_namesake_with_its_abstract_alone() -> None:
+    prisms = [
+        entry(p["title"], p["abstract"])
+        for p in corpus("papers.jsonl")
+        if fold(p["title"]).startswith("prism ")
+    ]
+    for at, paper in enumerate(prisms):
+        short = entry("PRISM", cut(paper.abstract, 0.6))
+        assert merged([*prisms, short]) == [[paper.id, short.id]], paper.title
+        assert find_duplicates([*prisms, short]).candidates == [], at
+    # Without an abstract, or with another paper's, a name alone is no paper.
+    assert merged([*prisms, entry("PRISM")]) == []
+    assert merged([*prisms, entry("PRISM", abstract_of(0))]) == []
+
+
 def test_versions_do_not_merge() -> None:
     qwen = [real("Qwen2.5 Technical Report"), real("Qwen3 Technical Report")]
     assert merged(qwen) == []

@@ -21,6 +21,7 @@ from papertriage.dedupe.pairs import (
     block_codes,
     dismissed,
     new_codes,
+    prefix_pairs,
     tenths,
 )
 from papertriage.dedupe.scoring import Features, judge
@@ -138,6 +139,56 @@ def test_new_codes_pair_each_new_entry_with_the_others_of_its_blocks() -> None:
         if j != i and fuzz.ratio(keys[i], keys[j]) >= config.candidate_title
     }
     assert found and set(found) == expected and len(found) == len(expected)
+
+
+def with_names() -> list[Entry]:
+    """`look_alikes` and, for a few real papers, the name before their colon alone, with their
+    abstract (`Kalo`, the namesakes' name, has none of its own)."""
+    entries = look_alikes()
+    for paper in papers()[::4]:
+        name, colon, _ = paper["title"].partition(":")
+        if colon:
+            entries.append(entry(name, paper["abstract"]))
+    entries.append(entry("Kalo", papers()[3]["abstract"]))
+    return entries
+
+
+def plain_prefixes(keys: list[str], cutoff: float) -> set[tuple[int, int, float]]:
+    """Every (short, long) pair a word-prefix apart and scoring below the cutoff, by brute force."""
+    return {
+        (i, j, fuzz.ratio(short, long))
+        for i, short in enumerate(keys)
+        for j, long in enumerate(keys)
+        if long.startswith(short + " ") and fuzz.ratio(short, long) < cutoff
+    }
+
+
+def test_prefix_pairs_are_the_titles_cut_too_short_to_score() -> None:
+    entries = with_names()
+    keys = title_keys(entries)
+    expected = plain_prefixes(keys, DedupeConfig().candidate_title)
+    assert len(expected) > 20  # the names, and `kalo` of every `Kalo:` namesake
+    assert set(prefix_pairs(keys, DedupeConfig().candidate_title)) == expected
+    assert {(i, j) for i, j, _ in prefix_pairs(keys, 30.0)} < {(i, j) for i, j, _ in expected}
+
+
+def test_new_codes_find_the_cut_titles_of_their_blocks() -> None:
+    entries = with_names()
+    config = DedupeConfig()
+    keys = title_keys(entries)
+    new = set(range(0, len(entries), 3))
+    groups = blocks(keys, [e.title for e in entries], [e.abstract for e in entries], config, new)
+    groups.append(tuple(range(len(entries))))  # new `Kalo:` namesakes share one cut: `kalo`
+    codes = PairCodes(len(entries))
+    found = set(codes.decoded(new_codes(groups, keys, new, codes, config)))
+    shared = {frozenset((i, j)) for block in groups for i in block for j in block}
+    expected = {
+        (min(i, j), max(i, j), round(score, 1))
+        for i, j, score in plain_prefixes(keys, config.candidate_title)
+        if (i in new or j in new) and frozenset((i, j)) in shared
+    }
+    assert len(expected) > 5 and expected <= found
+    assert all(t >= config.candidate_title for i, j, t in found - expected)
 
 
 @given(st.floats(min_value=0, max_value=100), st.integers(1, 400), st.integers(0, 400))

@@ -9,6 +9,7 @@ filtered as numpy arrays. Only the pairs left are judged one at a time, in `clus
 from __future__ import annotations
 
 import os
+from collections import defaultdict
 from collections.abc import Collection, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
@@ -221,7 +222,8 @@ def new_codes(
     codes: PairCodes,
     config: DedupeConfig,
 ) -> Codes:
-    """The distinct pairs with at least one `new` entry inside blocks (incremental dedupe)."""
+    """The distinct pairs with at least one `new` entry inside blocks (incremental dedupe), and
+    the `prefix_pairs` among them."""
     found = _Collected()
     for block in blocks:
         members = np.asarray(block, dtype=np.int64)
@@ -231,7 +233,62 @@ def new_codes(
         scores[np.arange(len(rows)), rows] = 0  # not with itself
         hit_rows, columns = np.nonzero(scores)
         found.add(codes.pack(members[rows[hit_rows]], members[columns], scores[hit_rows, columns]))
+        cut = _block_prefixes(texts, rows.tolist(), config.candidate_title)
+        found.add(np.fromiter((codes.code(block[m], block[n], s) for m, n, s in cut), np.int64))
     return found.distinct()
+
+
+def prefix_pairs(keys: Sequence[str], cutoff: float) -> Iterator[tuple[int, int, float]]:
+    """(i, j, title score) of every title `keys[i]` that is `keys[j]` cut after a word, too
+    short to score `cutoff` against it: a name without its subtitle (`surveyx` / `surveyx
+    academic survey automation via large language models`).
+
+    Blocks are not scored that low, so these pairs are found apart, by lookup; the abstracts
+    then decide them as any other pair.
+    """
+    index = {key: at for at, key in enumerate(keys)}
+    for j, key in enumerate(keys):
+        for at in _cuts(key, cutoff):
+            i = index.get(key[:at])
+            if i is not None and (score := fuzz.ratio(key[:at], key)) < cutoff:
+                yield i, j, score
+
+
+def _cuts(key: str, cutoff: float) -> Iterator[int]:
+    """Where a key may be cut after a word for the rest to score below `cutoff` against it.
+
+    A prefix of `p` of `n` characters scores `200 p / (p + n)`: below the cutoff only while
+    `p < n * cutoff / (200 - cutoff)` (checked again by the caller on the few found).
+    """
+    limit = len(key) * cutoff / (200 - cutoff)
+    at = key.find(" ")
+    while 0 < at <= limit:
+        yield at
+        at = key.find(" ", at + 1)
+
+
+def _block_prefixes(
+    texts: Sequence[str], rows: Sequence[int], cutoff: float
+) -> Iterator[tuple[int, int, float]]:
+    """`prefix_pairs` of one block with one of the entries at `rows`, as positions in it.
+
+    One pass over the block: each title is looked up among the cuts of the rows' titles, and
+    tested for starting with one of them.
+    """
+    cuts: defaultdict[str, list[int]] = defaultdict(list)  # namesakes share their name
+    for n in rows:
+        for at in _cuts(texts[n], cutoff):
+            cuts[texts[n][:at]].append(n)
+    heads = {texts[n] + " ": n for n in rows}
+    starts = tuple(heads)
+    for m, text in enumerate(texts):
+        for n in cuts.get(text, ()):
+            if (score := fuzz.ratio(text, texts[n])) < cutoff:
+                yield m, n, score
+        if text.startswith(starts):
+            for head, n in heads.items():
+                if text.startswith(head) and (score := fuzz.ratio(texts[n], text)) < cutoff:
+                    yield n, m, score
 
 
 def _cdist(queries: list[str], choices: list[str], cutoff: float) -> npt.NDArray[np.float64]:
@@ -270,10 +327,15 @@ def candidate_codes(
     config: DedupeConfig,
     absorb: bool,
 ) -> Codes:
-    """`block_codes` (absorbing look-alikes if `absorb`) without the pairs `dismissed`: the
-    pairs a full run judges. The entry arrays are let go before the judging starts."""
+    """`block_codes` (absorbing look-alikes if `absorb`) and `prefix_pairs`, without the pairs
+    `dismissed`: the pairs a full run judges. The entry arrays are let go before the judging
+    starts."""
     table = EntryTable(features)
     found = block_codes(blocks, keys, codes, config, table.markers if absorb else None)
+    cut = prefix_pairs(keys, config.candidate_title)
+    cut_codes = np.fromiter((codes.code(*pair) for pair in cut), dtype=np.int64)
+    if len(cut_codes):
+        found = sorted_distinct(np.concatenate([found, cut_codes]))
     return found[~dismissed(found, codes, table, config)]
 
 
