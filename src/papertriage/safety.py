@@ -111,6 +111,18 @@ def check_library(store: Store) -> CheckReport:
             )
         ],
     )
+    record(
+        "arxiv ids",
+        [
+            f"paper {row[0]} has arXiv id {row[1]}, its responses say {row[2]}"
+            for row in conn.execute(
+                "SELECT p.id, p.arxiv_id, (SELECT group_concat(DISTINCT e.arxiv_id)"
+                " FROM sightings g JOIN response_entries e ON e.sighting_id = g.id"
+                " WHERE g.paper_id = p.id) AS ids FROM papers p"
+                " WHERE ids IS NOT p.arxiv_id LIMIT 100"
+            )
+        ],
+    )
     tagged = store.get_meta(TAXONOMY_META) is not None  # a library never tagged has no tags yet
     record(
         "tags",
@@ -324,6 +336,8 @@ def _keep_apart(store: Store, a: str, b: str) -> list[str]:
     papers = store.variant_paper_map([a, b])
     if len(papers) == 2 and papers[a] == papers[b]:
         leaving = b if b != papers[b] else a
+        if store.shared_arxiv(leaving) is not None:
+            return []  # one arXiv id: one paper, whatever the decision said
         old = store.detach_variant(leaving)
         store.refresh_papers([old, leaving])
         return [old, leaving]

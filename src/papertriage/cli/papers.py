@@ -35,7 +35,11 @@ from .common import (
 def ingest(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="Dump files, or directories to search for *.txt dumps.", exists=False),
+        typer.Argument(
+            help="Dump files and API responses, or directories to search for *.txt dumps and"
+            " *.json responses.",
+            exists=False,
+        ),
     ],
     year: Annotated[
         int | None,
@@ -96,7 +100,8 @@ def list_papers(
     status: StatusOption = None,
     limit: Annotated[int | None, typer.Option(min=0, help="Show at most N papers.")] = None,
     sort: Annotated[
-        SortKey, typer.Option(help="Order: date (newest first), title, seen.")
+        SortKey,
+        typer.Option(help="Order: date (newest first), title, seen, best, upvotes (most first)."),
     ] = "date",
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
@@ -177,7 +182,9 @@ def export_papers(
     untagged: Annotated[bool, typer.Option(help="Only papers with no tag at all.")] = False,
     status: StatusOption = None,
     limit: Annotated[int | None, typer.Option(min=0, help="At most N papers.")] = None,
-    sort: Annotated[SortKey, typer.Option(help="Order: date, title, seen, best.")] = "date",
+    sort: Annotated[
+        SortKey, typer.Option(help="Order: date, title, seen, best, upvotes.")
+    ] = "date",
     formula_guard: Annotated[
         bool,
         typer.Option(

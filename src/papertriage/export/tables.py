@@ -35,6 +35,14 @@ def _csv_row(paper: PaperDetail) -> list[str]:
         "; ".join(paper.tags),
         paper.status,
         paper.note or "",
+        paper.arxiv_id or "",
+        paper.url or "",
+        "; ".join(paper.authors),
+        paper.published.isoformat() if paper.published is not None else "",
+        "" if paper.upvotes is None else str(paper.upvotes),
+        paper.github or "",
+        "" if paper.github_stars is None else str(paper.github_stars),
+        "; ".join(paper.keywords),
     ]
 
 

@@ -19,10 +19,11 @@ from .base import (
 )
 from .dupes import DupeQueries
 from .papers import PaperQueries
+from .responses import ResponseEntryRow, ResponseQueries
 from .schema import APPLICATION_ID, MIGRATIONS, Migration
 
 
-class Store(PaperQueries, DupeQueries):
+class Store(PaperQueries, DupeQueries, ResponseQueries):
     """A papertriage library in one SQLite file."""
 
 
@@ -32,6 +33,7 @@ __all__ = [
     "MIGRATIONS",
     "Migration",
     "PaperFilter",
+    "ResponseEntryRow",
     "SightingRow",
     "SortKey",
     "SourceRow",

@@ -1,0 +1,244 @@
+"""Ingesting Daily Papers API responses beside dumps, and what an arXiv id makes one paper."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import BAD, CORPUS, EDGE, FIXTURES, SHARED, Cli
+
+API = FIXTURES / "api"
+HF_API = SHARED / "hf-api"
+DAY = API / "2024-05-27.json"
+
+
+def papers_json(cli: Cli, *args: str) -> list[dict[str, Any]]:
+    result = cli("list", "--format", "json", *args)
+    assert result.exit_code == 0, result.stderr
+    data: list[dict[str, Any]] = json.loads(result.stdout)
+    return data
+
+
+def show(cli: Cli, paper: str) -> dict[str, Any]:
+    result = cli("show", paper, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def entries(path: Path = DAY) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = json.loads(path.read_text("utf-8"))
+    return data
+
+
+def response(path: Path, items: list[dict[str, Any]]) -> Path:
+    path.write_text(json.dumps(items), "utf-8")
+    return path
+
+
+def by_arxiv(cli: Cli, *args: str) -> dict[str, dict[str, Any]]:
+    return {paper["arxiv_id"]: paper for paper in papers_json(cli, *args) if paper["arxiv_id"]}
+
+
+def test_responses_ingest_with_provenance_and_identity(cli: Cli) -> None:
+    result = cli("ingest", str(API), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["totals"]["records"] == len(entries()) + 9
+    assert report["totals"]["rejected"] == 0
+    papers = by_arxiv(cli)
+    assert len(papers) == len(entries()) + 9
+    first = entries()[0]["paper"]
+    paper = papers[first["id"]]
+    assert paper["authors"] == [author["name"] for author in first["authors"]]
+    assert paper["upvotes"] == first["upvotes"]
+    assert paper["published"] == first["publishedAt"][:10]
+    assert paper["url"] == f"https://huggingface.co/papers/{first['id']}"
+    assert paper["first_seen"] == "2024-05-27" and paper["sources"] == ["2024-05-27.json"]
+    detail = show(cli, paper["id"])
+    assert [(s["source"], s["date"], s["position"]) for s in detail["sightings"]] == [
+        ("2024-05-27.json", "2024-05-27", 1)
+    ]
+    again = cli("ingest", str(API), "--format", "json")
+    assert json.loads(again.stdout)["totals"]["unchanged"] == 2
+
+
+def test_list_sorts_by_upvotes_and_papers_without_a_response_last(cli: Cli) -> None:
+    assert cli("ingest", str(API), str(FIXTURES / "dumps")).exit_code == 0
+    papers = papers_json(cli, "--sort", "upvotes")
+    votes = [paper["upvotes"] for paper in papers]
+    known = [vote for vote in votes if vote is not None]
+    assert known == sorted(known, reverse=True) and votes[: len(known)] == known
+    assert len(known) == len(entries()) + 9 < len(votes)
+
+
+def test_a_bad_response_is_named_in_one_line_and_the_rest_ingests(cli: Cli) -> None:
+    cut, foreign = BAD / "cut-off-2024-05-27.json", BAD / "not-a-response.json"
+    result = cli("ingest", str(cut), str(foreign), str(API / "2025-01-10.json"))
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        f"error: {cut}:{cut.read_text().count(chr(10)) + 1}: not valid JSON (Expecting value,"
+        " column 18): cut short?",
+        f'error: {foreign}: a JSON object without a "data" list: not a Daily Papers API response',
+    ]
+    assert "Traceback" not in result.stderr
+    assert len(papers_json(cli)) == 9
+
+
+def test_a_dump_starting_with_a_bracket_is_still_a_dump(cli: Cli, tmp_path: Path) -> None:
+    text = (EDGE / "no-chrome.txt").read_text("utf-8")
+    dump = tmp_path / "brackets-2025.txt"
+    dump.write_text("[CLS] " + text, "utf-8")
+    result = cli("ingest", str(dump))
+    assert result.exit_code == 0, result.stderr
+    assert papers_json(cli)[-1]["title"].startswith("[CLS] ") or any(
+        paper["title"].startswith("[CLS] ") for paper in papers_json(cli)
+    )
+
+
+def test_dump_papers_gain_identity_and_keep_their_id_and_decisions(cli: Cli) -> None:
+    assert cli("ingest", str(EDGE)).exit_code == 0
+    before = {paper["title"]: paper for paper in papers_json(cli)}
+    assert all(paper["arxiv_id"] is None and paper["authors"] == [] for paper in before.values())
+    chosen = next(iter(before.values()))
+    assert cli("mark", chosen["id"], "--star", "--note", "read first").exit_code == 0
+    assert cli("ingest", str(DAY)).exit_code == 0
+    after = {paper["title"]: paper for paper in papers_json(cli)}
+    known = {" ".join(item["title"].split()): item["paper"] for item in entries()}
+    for title, paper in before.items():
+        assert after[title]["id"] == paper["id"]
+        assert after[title]["arxiv_id"] == known[title]["id"]
+        assert after[title]["authors"] == [a["name"] for a in known[title]["authors"]]
+    kept = after[chosen["title"]]
+    assert (kept["status"], kept["note"]) == ("starred", "read first")
+    sources = {s["source"] for s in show(cli, chosen["id"])["sightings"]}
+    assert "2024-05-27.json" in sources and len(sources) >= 2
+
+
+def test_a_revised_title_stays_one_paper(cli: Cli, tmp_path: Path) -> None:
+    items = entries()
+    original = items[0]
+    revised = json.loads(json.dumps(original))
+    revised["title"] = revised["paper"]["title"] = "A Different Title After Revision on arXiv"
+    later = response(tmp_path / "2024-06-03.json", [revised])
+    assert cli("ingest", str(DAY), str(later)).exit_code == 0
+    papers = [p for p in papers_json(cli) if p["arxiv_id"] == original["paper"]["id"]]
+    assert len(papers) == 1
+    paper = show(cli, papers[0]["id"])
+    assert {s["title"] for s in paper["sightings"]} == {
+        " ".join(original["title"].split()),
+        "A Different Title After Revision on arXiv",
+    }
+    dupes = json.loads(cli("dupes", "--format", "json").stdout)
+    (group,) = [g for g in dupes if g["id"] == paper["id"]]
+    assert [m["reason"] for m in group["merges"]] == [f"same arXiv id {original['paper']['id']}"]
+    split = cli("split", paper["id"])
+    assert split.exit_code == 1
+    assert split.stderr.startswith("error: title ") and "one paper" in split.stderr
+
+
+def test_different_ids_are_never_one_paper(cli: Cli, tmp_path: Path) -> None:
+    items = entries()
+    a, b = items[0], json.loads(json.dumps(items[1]))
+    b["title"] = a["title"]  # another paper under the very same title
+    near = json.loads(json.dumps(items[2]))
+    near["title"] = a["title"].replace("Visual", "Visaul")  # and one a typo away
+    assert near["title"] != a["title"]
+    path = response(tmp_path / "2024-05-27.json", [a, b, near])
+    result = cli("ingest", str(path))
+    assert result.exit_code == 0, result.stderr
+    papers = by_arxiv(cli)
+    assert set(papers) == {a["paper"]["id"], b["paper"]["id"], near["paper"]["id"]}
+    assert len(papers_json(cli)) == 3
+    candidates = json.loads(cli("dupes", "--candidates", "--format", "json").stdout)
+    reasons = {c["reason"] for c in candidates}
+    assert any("different arXiv ids" in reason for reason in reasons), reasons
+    assert cli("ingest", str(path), "--format", "json").exit_code == 0
+    merged = cli("merge", papers[a["paper"]["id"]]["id"], papers[b["paper"]["id"]]["id"])
+    assert merged.exit_code == 1
+    assert merged.stderr.startswith("error: papers with different arXiv ids are different")
+    assert len(papers_json(cli)) == 3
+
+
+def test_a_dump_title_and_a_known_id_make_one_paper(cli: Cli, tmp_path: Path) -> None:
+    """First a response under a revised title (paper P, with the id), then a dump under the
+    original title (paper Q, none), then a response giving the original title that id."""
+    original = next(e for e in entries() if e["title"].startswith("Data Mixing Made Efficient"))
+    revised = json.loads(json.dumps(original))
+    revised["title"] = "A Different Title After Revision on arXiv"
+    assert cli("ingest", str(response(tmp_path / "2024-05-20.json", [revised]))).exit_code == 0
+    assert cli("ingest", str(EDGE / "two-pages-2025.txt")).exit_code == 0
+    title = " ".join(original["title"].split())
+    (dumped,) = [p for p in papers_json(cli) if p["title"] == title]
+    assert dumped["arxiv_id"] is None
+    assert cli("mark", dumped["id"], "--later").exit_code == 0
+    assert cli("ingest", str(response(tmp_path / "2024-05-27.json", [original]))).exit_code == 0
+    (paper,) = [p for p in papers_json(cli) if p["arxiv_id"] == original["paper"]["id"]]
+    assert paper["status"] == "later"
+    titles = {s["title"] for s in show(cli, paper["id"])["sightings"]}
+    assert titles == {title, "A Different Title After Revision on arXiv"}
+    assert cli("check").exit_code == 0
+
+
+def test_all_responses_give_one_paper_per_arxiv_id(cli: Cli) -> None:
+    result = cli("ingest", str(HF_API), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    expected: dict[str, tuple[list[str], str]] = {}
+    for path in sorted(HF_API.glob("*.json")):
+        raw = json.loads(path.read_text("utf-8"))
+        for item in raw["data"] if isinstance(raw, dict) else raw:
+            entry = eval_entry(item)
+            names = [author["name"] for author in entry["paper"]["authors"]]
+            expected.setdefault(entry["paper"]["id"], (names, path.stem))
+    papers = papers_json(cli)
+    assert len(papers) == len(expected) == 7595
+    for paper in papers:
+        authors, first = expected[paper["arxiv_id"]]
+        assert paper["authors"] == authors
+        assert paper["first_seen"] == first
+
+
+def eval_entry(item: object) -> dict[str, Any]:
+    import ast
+
+    entry = ast.literal_eval(item) if isinstance(item, str) else item
+    assert isinstance(entry, dict)
+    return entry
+
+
+@pytest.mark.parametrize("order", ["responses first", "dumps first"])
+def test_responses_and_the_corpus_dumps_give_the_corpus(cli: Cli, order: str) -> None:
+    sources = [str(HF_API), str(CORPUS / "dumps")]
+    if order == "dumps first":
+        sources.reverse()
+    for source in sources:
+        result = cli("ingest", source)
+        assert result.exit_code == 0, result.stderr
+    corpus = {
+        row["arxiv_id"]: row
+        for row in map(json.loads, (CORPUS / "papers.jsonl").read_text("utf-8").splitlines())
+    }
+    papers = papers_json(cli)
+    assert len(papers) == len(corpus) == 9877
+    in_responses = {path.stem for path in HF_API.glob("*.json")}
+    by_title = {row["title"]: row for row in corpus.values()}
+    identified = 0
+    for paper in papers:
+        row = by_title[paper["title"]]
+        days = row.get("featured_dates", [row["date"]])
+        assert paper["first_seen"] == days[0]
+        if paper["arxiv_id"] is None:
+            assert not set(days) & in_responses
+            continue
+        identified += 1
+        assert paper["arxiv_id"] == row["arxiv_id"]
+        assert paper["authors"] == row["authors"]
+        assert {f"{day}.json" for day in days if day in in_responses} | {
+            f"{day}.txt" for day in days
+        } == set(paper["sources"])
+    assert identified == 7595
+    assert cli("check").exit_code == 0
