@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -242,3 +244,79 @@ def test_responses_and_the_corpus_dumps_give_the_corpus(cli: Cli, order: str) ->
         } == set(paper["sources"])
     assert identified == 7595
     assert cli("check").exit_code == 0
+
+
+def test_show_and_next_give_authors_shortened_and_links(cli: Cli) -> None:
+    assert cli("ingest", str(DAY)).exit_code == 0
+    first = entries()[0]["paper"]
+    names = [author["name"] for author in first["authors"]]
+    assert len(names) > 6
+    paper = next(p for p in papers_json(cli) if p["arxiv_id"] == first["id"])
+    shown = cli("show", paper["id"]).stdout
+    assert f"{', '.join(names[:5])} and {len(names) - 5} more" in shown
+    assert names[-1] not in shown
+    assert f"https://huggingface.co/papers/{first['id']}" in shown
+    assert f"https://arxiv.org/abs/{first['id']}" in shown
+    assert f"{first['upvotes']} upvotes" in shown
+    best = papers_json(cli, "--sort", "best")[0]
+    triage = cli("next", input="q\n")
+    assert triage.exit_code == 0
+    assert f"https://arxiv.org/abs/{best['arxiv_id']}" in triage.stderr
+    assert best["authors"][0] in triage.stderr
+
+
+def test_exports_carry_identity(cli: Cli, tmp_path: Path) -> None:
+    assert cli("ingest", str(DAY)).exit_code == 0
+    first = entries()[0]["paper"]
+    digest = cli("export", "--format", "markdown").stdout
+    assert f"[arXiv {first['id']}](https://arxiv.org/abs/{first['id']})" in digest
+    assert f"- **Authors:** {first['authors'][0]['name']}, " in digest
+    rows = cli("export", "--format", "csv").stdout
+    assert f"https://huggingface.co/papers/{first['id']}" in rows
+    bibtex = cli("export", "--format", "bibtex").stdout
+    assert f"eprint = {{{first['id']}}}" in bibtex and "archivePrefix = {arXiv}" in bibtex
+
+
+@pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
+def test_pandoc_citeproc_renders_the_authors(cli: Cli, tmp_path: Path) -> None:
+    assert cli("ingest", str(DAY)).exit_code == 0
+    refs = tmp_path / "refs.bib"
+    assert cli("export", "--format", "bibtex", "-o", str(refs)).exit_code == 0
+    document = tmp_path / "doc.md"
+    document.write_text("---\nnocite: '@*'\n---\n", "utf-8")
+    rendered = subprocess.run(
+        ["pandoc", "--citeproc", "--bibliography", str(refs), "-t", "plain", str(document)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    first = entries()[0]["paper"]
+    family, given = first["authors"][0]["name"].split()[-1], first["authors"][0]["name"].split()[0]
+    assert f"{family}, {given}" in " ".join(rendered.split())
+    assert f"https://arxiv.org/abs/{first['id']}" in rendered
+    assert "2024" in rendered
+
+
+def test_decisions_carry_the_arxiv_id_and_follow_it(cli: Cli, tmp_path: Path) -> None:
+    original = entries()[0]
+    assert cli("ingest", str(response(tmp_path / "2024-05-27.json", [original]))).exit_code == 0
+    (paper,) = papers_json(cli)
+    assert cli("mark", paper["id"], "--star", "--note", "cite this").exit_code == 0
+    assert cli("tag", paper["id"], "+security").exit_code == 0
+    exported = tmp_path / "decisions.json"
+    assert cli("decisions", "export", str(exported)).exit_code == 0
+    data = json.loads(exported.read_text("utf-8"))
+    assert data["statuses"][0]["arxiv_id"] == original["paper"]["id"]
+    assert data["tags"][0]["arxiv_id"] == original["paper"]["id"]
+    revised = json.loads(json.dumps(original))
+    revised["title"] = "A Different Title After Revision on arXiv"
+    other = tmp_path / "other.db"
+    (tmp_path / "later").mkdir()
+    path = response(tmp_path / "later" / "2024-06-03.json", [revised])
+    assert cli("ingest", str(path), "--db", str(other)).exit_code == 0
+    imported = cli("decisions", "import", str(exported), "--db", str(other))
+    assert imported.exit_code == 0, imported.stderr
+    (there,) = papers_json(cli, "--db", str(other))
+    assert there["id"] != paper["id"]  # another title, another stable id: found by arXiv id
+    assert (there["status"], there["note"]) == ("starred", "cite this")
+    assert "security" in there["tags"]

@@ -299,6 +299,25 @@ def test_write_bibtex_entry_fields() -> None:
     }
 
 
+def test_bibtex_of_an_identified_paper_has_authors_eprint_url_and_year_of_publication() -> None:
+    paper = IDENTIFIED.model_copy(
+        update={
+            "authors": ["Sicong Leng", "Jing Wang", "R&D Team, Inc.", "Dong and Lee", "Øyvind Ås"],
+            "first_seen": dt.date(2026, 1, 2),
+        }
+    )
+    out = io.StringIO()
+    write_bibtex([paper], out)
+    [entry] = parse(out.getvalue())
+    assert entry["author"] == (
+        "Sicong Leng and Jing Wang and {R\\&D Team, Inc.} and {Dong and Lee} and Øyvind Ås"
+    )
+    assert entry["eprint"] == "2509.21268" and entry["archiveprefix"] == "arXiv"
+    assert entry["url"] == "https://arxiv.org/abs/2509.21268"
+    assert (entry["year"], entry["month"]) == ("2025", "September")  # published, not first seen
+    assert bibtex_key(paper) == f"mmr12026{paper.id[:4]}"  # keys stay as they were
+
+
 def test_write_bibtex_without_date_tags_or_note_leaves_those_fields_out() -> None:
     out = io.StringIO()
     write_bibtex([make(first_seen=None)], out)

@@ -70,6 +70,14 @@ class Paper(BaseModel):
     """Hugging Face's keywords for it, where a response gives them."""
 
 
+def short_authors(authors: list[str], most: int = 6) -> str:
+    """Authors as a reader scans them: a short list whole, a long one (up to 664 names in the
+    corpus) as its first names and how many more."""
+    if len(authors) <= most:
+        return ", ".join(authors)
+    return f"{', '.join(authors[: most - 1])} and {len(authors) - most + 1} more"
+
+
 def paper_links(arxiv_id: str) -> tuple[str, str]:
     """Where a paper is read: its Hugging Face page and its arXiv abstract page."""
     return f"https://huggingface.co/papers/{arxiv_id}", f"https://arxiv.org/abs/{arxiv_id}"

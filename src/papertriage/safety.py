@@ -191,6 +191,9 @@ def backup_library(store: Store, target: Path, *, overwrite: bool = False) -> in
 
 class StatusDecision(BaseModel):
     paper: str
+    arxiv_id: str | None = None
+    """The paper's arXiv id, if known: an import finds the paper by it first, so a decision
+    follows its paper to a library that knows it under another title."""
     status: Status
     note: str | None = None
     changed_at: str
@@ -198,6 +201,7 @@ class StatusDecision(BaseModel):
 
 class TagDecision(BaseModel):
     paper: str
+    arxiv_id: str | None = None
     tag: str
     assigned: bool
     decided_at: str
@@ -212,7 +216,8 @@ class PairDecision(BaseModel):
 
 
 class Decisions(BaseModel):
-    """Every decision of the user, keyed by stable paper ids (from normalised titles)."""
+    """Every decision of the user, keyed by stable paper ids (from normalised titles) and, for
+    statuses and tags, by arXiv id where the paper has one."""
 
     format: Literal["papertriage-decisions"] = DECISIONS_FORMAT
     version: int = DECISIONS_VERSION
@@ -236,16 +241,18 @@ def export_decisions(store: Store) -> Decisions:
     conn = store.conn
     return Decisions(
         statuses=[
-            StatusDecision(paper=r[0], status=r[1], note=r[2], changed_at=r[3])
+            StatusDecision(paper=r[0], status=r[1], note=r[2], changed_at=r[3], arxiv_id=r[4])
             for r in conn.execute(
-                "SELECT paper_id, status, note, changed_at FROM paper_status ORDER BY paper_id"
+                "SELECT s.paper_id, s.status, s.note, s.changed_at, p.arxiv_id FROM paper_status s"
+                " LEFT JOIN papers p ON p.id = s.paper_id ORDER BY s.paper_id"
             )
         ],
         tags=[
-            TagDecision(paper=r[0], tag=r[1], assigned=bool(r[2]), decided_at=r[3])
+            TagDecision(paper=r[0], tag=r[1], assigned=bool(r[2]), decided_at=r[3], arxiv_id=r[4])
             for r in conn.execute(
-                "SELECT paper_id, tag, assigned, decided_at FROM tag_decisions"
-                " ORDER BY paper_id, tag"
+                "SELECT t.paper_id, t.tag, t.assigned, t.decided_at, p.arxiv_id"
+                " FROM tag_decisions t LEFT JOIN papers p ON p.id = t.paper_id"
+                " ORDER BY t.paper_id, t.tag"
             )
         ],
         pairs=[
@@ -285,25 +292,29 @@ def import_decisions(store: Store, decisions: Decisions, taxonomy: Taxonomy) -> 
 
     conn = store.conn
     known = {row[0] for row in conn.execute("SELECT id FROM variants")}
+    named = [item.arxiv_id for item in decisions.statuses] + [t.arxiv_id for t in decisions.tags]
+    by_arxiv = store.arxiv_owners({arxiv for arxiv in named if arxiv})
     unknown = 0
     with store.atomic():
         for item in decisions.statuses:
-            unknown += item.paper not in known
+            paper = by_arxiv.get(item.arxiv_id or "") or _paper_of(store, item.paper)
+            unknown += item.paper not in known and item.arxiv_id not in by_arxiv
             conn.execute(
                 "INSERT INTO paper_status (paper_id, status, note, changed_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (paper_id) DO UPDATE SET"
                 " status = excluded.status, note = excluded.note,"
                 " changed_at = excluded.changed_at WHERE excluded.changed_at >= changed_at",
-                (_paper_of(store, item.paper), item.status, item.note, item.changed_at),
+                (paper, item.status, item.note, item.changed_at),
             )
         for tag in decisions.tags:
-            unknown += tag.paper not in known
+            paper = by_arxiv.get(tag.arxiv_id or "") or _paper_of(store, tag.paper)
+            unknown += tag.paper not in known and tag.arxiv_id not in by_arxiv
             conn.execute(
                 "INSERT INTO tag_decisions (paper_id, tag, assigned, decided_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (paper_id, tag) DO UPDATE SET"
                 " assigned = excluded.assigned, decided_at = excluded.decided_at"
                 " WHERE excluded.decided_at >= decided_at",
-                (_paper_of(store, tag.paper), tag.tag, int(tag.assigned), tag.decided_at),
+                (paper, tag.tag, int(tag.assigned), tag.decided_at),
             )
         store.decide_pairs((pair.a, pair.b, pair.same, pair.decided_at) for pair in decisions.pairs)
         unknown += sum(pair.a not in known or pair.b not in known for pair in decisions.pairs)

@@ -12,7 +12,7 @@ from rich.text import Text
 from ..ingest import FileResult, IngestReport
 from ..library import MARK_END, MARK_START, SearchHit
 from ..merging import DedupeSummary
-from ..models import Paper, PaperDetail
+from ..models import Paper, PaperDetail, paper_links, short_authors
 from ..store import Stats
 from .base import (
     PAPER_COLUMNS,
@@ -184,6 +184,7 @@ def show_paper(detail: PaperDetail, fmt: Format) -> None:
         return
     body = Text()
     body.append(clean(detail.title), style="bold")
+    _identity(body, detail)
     body.append(f"\n{detail.id} · seen {detail.seen}× · ")
     body.append(f"{day(detail.first_seen)} → {day(detail.last_seen)}\n", style="dim")
     body.append("tags: ", style="dim")
@@ -208,12 +209,32 @@ def show_paper(detail: PaperDetail, fmt: Format) -> None:
             literal(sighting.source),
             day(sighting.date),
             str(sighting.position),
-            str(sighting.line),
+            str(sighting.line or "-"),
             literal("same" if sighting.title == detail.title else sighting.title),
         )
     console = stdout_console()
     console.print(Panel(body, title=f"paper {detail.id}", title_align="left"))
     console.print(sightings)
+
+
+def _identity(body: Text, paper: Paper) -> None:
+    """The authors (shortened when long) and links of a paper known by its arXiv id."""
+    if paper.authors:
+        body.append("\n" + clean(short_authors(paper.authors)), style="italic")
+    if paper.arxiv_id is None:
+        return
+    details = [f"arXiv {paper.arxiv_id}"]
+    if paper.published is not None:
+        details.append(f"published {paper.published.isoformat()}")
+    if paper.upvotes is not None:
+        details.append(f"{paper.upvotes} upvotes")
+    if paper.github is not None:
+        stars = f" ({paper.github_stars} stars)" if paper.github_stars is not None else ""
+        details.append(clean(paper.github) + stars)
+    body.append("\n" + " · ".join(details), style="dim")
+    for link in paper_links(paper.arxiv_id):
+        body.append("\n")
+        body.append(link, style=f"link {link}")
 
 
 def show_stats(summary: Stats, fmt: Format) -> None:
@@ -285,6 +306,7 @@ def show_triage_paper(paper: PaperDetail, remaining: int, keys: str) -> None:
     """One paper of `next`, on stderr: the session's screen is not data."""
     body = Text()
     body.append(clean(paper.title), style="bold")
+    _identity(body, paper)
     body.append(f"\nseen {paper.seen}× · last {day(paper.last_seen)} · ", style="dim")
     body.append(", ".join(paper.tags) or "no tags", style="cyan")
     body.append("\n\n")
