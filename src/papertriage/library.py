@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel
 
 from .dedupe import DedupeConfig
 from .errors import ConfigError, NotFoundError, UsageError
+from .fetch import FetchConfig
 from .ingest import FileResult, IngestReport, ingest_paths
 from .merging import DedupeSummary, dedupe_library
 from .models import Paper
@@ -56,9 +58,27 @@ def resolve_dedupe_config(option: Path | None, threshold: float | None = None) -
     """Dedupe thresholds: defaults, overlaid by the `[dedupe]` table of the config file
     (--config, else $PAPERTRIAGE_CONFIG, else config.toml in the user config directory), and
     --threshold last: the title similarity (0-100) at which titles merge on their own."""
-    import tomllib
+    option, values = _config_table(option, "dedupe", DedupeConfig)
+    if threshold is not None:
+        values["merge_title"] = values["sure_title"] = threshold
+    return _validated(DedupeConfig, values, option, "dedupe")
 
-    from pydantic import ValidationError
+
+def resolve_fetch_config(option: Path | None) -> FetchConfig:
+    """Where and how to fetch: defaults, the `[fetch]` table of the config file (as for
+    dedupe), and $PAPERTRIAGE_API_URL last for the site's base URL."""
+    option, values = _config_table(option, "fetch", FetchConfig)
+    if os.environ.get("PAPERTRIAGE_API_URL"):
+        values["base_url"] = os.environ["PAPERTRIAGE_API_URL"]
+    return _validated(FetchConfig, values, option, "fetch")
+
+
+def _config_table(
+    option: Path | None, table: str, model: type[BaseModel]
+) -> tuple[Path | None, dict[str, object]]:
+    """The config file in use (--config, else $PAPERTRIAGE_CONFIG, else config.toml in the
+    user config directory) and its table `table`, with every key one `model` knows."""
+    import tomllib
 
     if option is None and os.environ.get("PAPERTRIAGE_CONFIG"):
         option = Path(os.environ["PAPERTRIAGE_CONFIG"])
@@ -72,23 +92,32 @@ def resolve_dedupe_config(option: Path | None, threshold: float | None = None) -
             raise ConfigError(f"{option}: cannot read the config ({exc.strerror})") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{option}: not valid TOML ({exc})") from None
-        section = data.get("dedupe", {})
+        section = data.get(table, {})
         if not isinstance(section, dict):
-            raise ConfigError(f"{option}: dedupe: must be a table")
+            raise ConfigError(f"{option}: {table}: must be a table")
         for key in section:
-            if key not in DedupeConfig.model_fields:
-                known = ", ".join(DedupeConfig.model_fields)
-                raise ConfigError(f"{option}: dedupe.{key}: unknown setting (known: {known})")
+            if key not in model.model_fields:
+                known = ", ".join(model.model_fields)
+                raise ConfigError(f"{option}: {table}.{key}: unknown setting (known: {known})")
         values.update(section)
-    if threshold is not None:
-        values["merge_title"] = values["sure_title"] = threshold
+    return option, values
+
+
+Settings = TypeVar("Settings", bound=BaseModel)
+
+
+def _validated(
+    model: type[Settings], values: dict[str, object], option: Path | None, table: str
+) -> Settings:
+    from pydantic import ValidationError
+
     try:
-        return DedupeConfig.model_validate(values)
+        return model.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"])
         where = f"{option}: " if option is not None else ""
-        raise ConfigError(f"{where}dedupe.{key}: {first['msg']}") from None
+        raise ConfigError(f"{where}{table}.{key}: {first['msg']}") from None
 
 
 def check_tags(taxonomy: Taxonomy, names: Sequence[str]) -> None:

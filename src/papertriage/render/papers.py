@@ -9,6 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..fetch import Day
 from ..ingest import FileResult, IngestReport
 from ..library import MARK_END, MARK_START, SearchHit
 from ..merging import DedupeSummary
@@ -145,6 +146,16 @@ def _ingest_totals(report: IngestReport) -> dict[str, int]:
         "new_papers": report.total("new_papers"),
         "known": report.total("known"),
     }
+
+
+def show_fetched_day(day: Day) -> None:
+    """What fetching one day did, as a message: the data is the ingest report that follows."""
+    said = {
+        "fetched": f"fetched, {day.papers} papers",
+        "had": "fetched before",
+        "empty": "no papers (yet): nothing kept",
+    }[day.status]
+    info(f"{day.date.isoformat()}: {said}")
 
 
 def show_papers(papers: Sequence[Paper], fmt: Format) -> None:
