@@ -320,3 +320,66 @@ def test_decisions_carry_the_arxiv_id_and_follow_it(cli: Cli, tmp_path: Path) ->
     assert there["id"] != paper["id"]  # another title, another stable id: found by arXiv id
     assert (there["status"], there["note"]) == ("starred", "cite this")
     assert "security" in there["tags"]
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The links a command asked the browser to open (none is started)."""
+    opened: list[str] = []
+
+    def record(link: str) -> bool:
+        opened.append(link)
+        return True
+
+    monkeypatch.setattr("webbrowser.open", record)
+    return opened
+
+
+def test_open_shows_the_paper_in_the_browser(cli: Cli, browser: list[str]) -> None:
+    assert cli("ingest", str(DAY), str(FIXTURES / "dumps")).exit_code == 0
+    first = entries()[0]["paper"]
+    paper = next(p for p in papers_json(cli) if p["arxiv_id"] == first["id"])
+    result = cli("open", paper["id"][:8])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"https://huggingface.co/papers/{first['id']}\n"
+    assert cli("open", paper["title"], "--arxiv").stdout == f"https://arxiv.org/abs/{first['id']}\n"
+    assert browser == [
+        f"https://huggingface.co/papers/{first['id']}",
+        f"https://arxiv.org/abs/{first['id']}",
+    ]
+    dumped = next(p for p in papers_json(cli) if p["arxiv_id"] is None)
+    refused = cli("open", dumped["id"])
+    assert refused.exit_code == 1 and "has no arXiv id yet" in refused.stderr
+    assert len(browser) == 2
+
+
+def test_the_o_key_in_next_opens_the_paper_and_keeps_it(cli: Cli, browser: list[str]) -> None:
+    assert cli("ingest", str(DAY)).exit_code == 0
+    best = papers_json(cli, "--sort", "best")[0]
+    result = cli("next", input="o\nr\nq\n")
+    assert result.exit_code == 0, result.stderr
+    assert browser == [best["url"]]
+    assert f"{best['id'][:8]}: opening {best['url']}" in result.stderr
+    (read,) = papers_json(cli, "--status", "read")
+    assert read["id"] == best["id"]  # `o` decided nothing: `r` read the same paper
+
+
+def test_search_finds_authors(cli: Cli) -> None:
+    assert cli("ingest", str(API)).exit_code == 0
+    first = entries()[0]["paper"]
+    name = first["authors"][1]["name"]
+    found = json.loads(cli("search", f"author:{name.split()[-1]}", "-f", "json").stdout)
+    assert first["id"] in {hit["arxiv_id"] for hit in found}
+    assert all(
+        any(name.split()[-1].lower() in author.lower().split() for author in hit["authors"])
+        for hit in found
+    )
+    exact = json.loads(cli("search", f'author:"{name.upper()}"', "-f", "json").stdout)
+    assert [hit["arxiv_id"] for hit in exact] == [first["id"]]
+    assert name in exact[0]["snippet"]
+    word = " ".join(entries()[0]["title"].split()).split(":")[0]
+    both = json.loads(cli("search", f'{word} author:"{name}"', "-f", "json").stdout)
+    assert [hit["arxiv_id"] for hit in both] == [first["id"]]
+    assert json.loads(cli("search", f'{word} author:"Nobody Atall"', "-f", "json").stdout) == []
+    empty = cli("search", "author:")
+    assert empty.exit_code == 1 and "author: needs a name" in empty.stderr

@@ -7,9 +7,10 @@ interrupted run (papers not yet tagged with the current taxonomy) is picked up b
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -18,7 +19,7 @@ from .errors import ConfigError, NotFoundError, UsageError
 from .fetch import FetchConfig
 from .ingest import FileResult, IngestReport, ingest_paths
 from .merging import DedupeSummary, dedupe_library
-from .models import Paper
+from .models import Paper, paper_links
 from .normalize import fold, paper_id, title_key
 from .store import PaperFilter, Store
 from .tagging import (
@@ -253,17 +254,61 @@ def _plain_words(query: str) -> str:
     return " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
 
 
+_AUTHOR = re.compile(r'(?<!\S)author:(?:"([^"]*)"|(\S*))', re.IGNORECASE)
+
+
+def _by_authors(store: Store, names: Sequence[str]) -> dict[str, list[str]]:
+    """Papers with an author for each of these names (every word of a name is a word of the
+    author's, case and accents aside), with the authors that matched, by paper."""
+    wanted = [set(fold(name).split()) for name in names]
+    if not all(wanted):
+        raise UsageError('author: needs a name, e.g. author:Hinton or author:"Geoffrey Hinton"')
+    found: dict[str, list[str]] = {}
+    for paper, authors in store.paper_authors():
+        words = [set(fold(author).split()) for author in authors]
+        matched = [
+            next((author for author, have in zip(authors, words, strict=True) if want <= have), "")
+            for want in wanted
+        ]
+        if all(matched):
+            found[paper] = matched
+    return found
+
+
+def _marked(authors: Sequence[str], matched: Sequence[str]) -> str:
+    """A paper's authors with those a search matched highlighted, as FTS5 marks its snippets."""
+    return ", ".join(
+        f"{MARK_START}{author}{MARK_END}" if author in matched else author for author in authors
+    )
+
+
 def search(store: Store, query: str, where: PaperFilter) -> list[SearchHit]:
     """Full-text search, best first (bm25, titles weighted above abstracts), then filtered.
 
     FTS5 syntax works: "exact phrases", prefix*, AND/OR/NOT, title:word. Plain words with
     punctuation are quoted for the user; a malformed query with operators is refused clearly.
+    `author:Name` (or `author:"First Last"`) keeps the papers with such an author; alone, it
+    lists them newest first, their authors as the snippet.
     """
     import sqlite3
 
     text = query.strip()
     if not text:
         raise UsageError("the search query is empty")
+    names = [found[1] or found[2] for found in _AUTHOR.finditer(text)]
+    by_author = _by_authors(store, names) if names else None
+    text = _AUTHOR.sub(" ", text).strip()
+    if by_author is not None and not text:
+        chosen = where.model_copy(update={"ids": list(by_author)})
+        return [
+            SearchHit(
+                paper=paper,
+                rank=0.0,
+                title=paper.title,
+                snippet=_marked(paper.authors, by_author[paper.id]),
+            )
+            for paper in store.list_papers(chosen)
+        ]
     store.sync_search_index()
     uses_syntax = any(token in _FTS_SYNTAX for token in text.split()) or any(
         char in text for char in '"*^()'
@@ -276,6 +321,8 @@ def search(store: Store, query: str, where: PaperFilter) -> list[SearchHit]:
                 f'bad search query {query!r}: {exc}; quote phrases with "...", use AND OR NOT'
             ) from None
         hits = store.search(_plain_words(text), None)
+    if by_author is not None:
+        hits = [hit for hit in hits if hit[0] in by_author]
     if not hits:
         return []
     order = {paper: index for index, (paper, *_rest) in enumerate(hits)}
@@ -301,6 +348,18 @@ class AmbiguousTitle(UsageError):
     def __init__(self, text: str, choices: list[tuple[str, str]]) -> None:
         self.choices = choices
         super().__init__(f"{text!r} matches several papers: give one of the ids listed above")
+
+
+def paper_link(store: Store, text: str, site: Literal["hf", "arxiv"] = "hf") -> str:
+    """The page of a paper (by id, prefix or title words) on Hugging Face or arXiv."""
+    paper = store.paper_detail(find_paper(store, text))
+    if paper.arxiv_id is None:
+        raise NotFoundError(
+            f"paper {paper.id} has no arXiv id yet (seen only in dumps): ingest or fetch an API"
+            " response about it"
+        )
+    hugging_face, arxiv = paper_links(paper.arxiv_id)
+    return arxiv if site == "arxiv" else hugging_face
 
 
 def find_paper(store: Store, text: str) -> str:

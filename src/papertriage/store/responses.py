@@ -44,6 +44,16 @@ class ResponseQueries(StoreBase):
             ((arxiv, paper) for paper, arxiv in ids.items()),
         )
 
+    def paper_authors(self) -> list[tuple[str, list[str]]]:
+        """(paper, authors) of every paper known by its arXiv id, from its newest response."""
+        rows = self.conn.execute(
+            "SELECT p.id, (SELECT r.authors FROM response_entries r JOIN sightings g"
+            " ON g.id = r.sighting_id WHERE r.arxiv_id = p.arxiv_id"
+            " ORDER BY g.date IS NULL, g.date DESC, r.sighting_id DESC LIMIT 1)"
+            " FROM papers p WHERE p.arxiv_id IS NOT NULL"
+        )
+        return [(row[0], json.loads(row[1])) for row in rows if row[1] is not None]
+
     def variant_arxiv(self) -> dict[str, str]:
         """The arXiv id of the paper of each title variant whose paper has one: the deduper
         never merges two of them with different ids."""
