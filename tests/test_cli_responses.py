@@ -383,3 +383,13 @@ def test_search_finds_authors(cli: Cli) -> None:
     assert json.loads(cli("search", f'{word} author:"Nobody Atall"', "-f", "json").stdout) == []
     empty = cli("search", "author:")
     assert empty.exit_code == 1 and "author: needs a name" in empty.stderr
+
+
+def test_upvotes_count_in_best_first_after_repetition(cli: Cli) -> None:
+    assert cli("ingest", str(API), str(EDGE / "two-pages-2025.txt")).exit_code == 0
+    best = papers_json(cli, "--sort", "best")
+    order = [(-paper["seen"], -(paper["upvotes"] or -1)) for paper in best]
+    assert order == sorted(order)
+    assert best[0]["seen"] > 1  # seen in the dump and the response
+    once = [paper["upvotes"] for paper in best if paper["seen"] == 1]
+    assert once == sorted(once, reverse=True) and len(set(once)) > 1
