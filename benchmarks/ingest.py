@@ -4,7 +4,9 @@ Prints one table: records/s (wall clock and CPU time) and peak memory for
   - parse only (the dumps read and parsed, nothing stored),
   - ingest of all 620 corpus dumps into a fresh library (one transaction per file), on one
     core, and with the worker process that reads and parses ahead (two cores),
-  - ingest of the same records pasted into one big dump (one transaction).
+  - ingest of the same records pasted into one big dump (one transaction),
+  - ingest of the 440 Daily Papers API responses in ../shared/hf-api/ (the same papers, as
+    JSON), on one core and reading ahead: per record, no slower than the dumps is the goal.
 CPU time includes the worker's.
 Each scenario runs in its own process so peak RSS is its own. Compare rows of one run: the
 machines are shared and noisy.
@@ -24,6 +26,7 @@ from _child import peak_mib, run_in_child
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+API = ROOT.parent / "shared" / "hf-api"
 
 
 def corpus_files(corpus: Path) -> list[Path]:
@@ -49,6 +52,12 @@ def run_scenario(name: str, corpus: Path, workdir: Path) -> dict[str, float]:
     elif name in ("ingest", "ahead"):
         with Store(workdir / "files.db") as store:
             report = ingest_paths(store, files, read_ahead=name == "ahead")
+            records = report.total("records")
+    elif name in ("api", "api-ahead"):
+        responses = sorted(API.glob("*.json"))
+        wall, cpu = time.perf_counter(), _cpu()
+        with Store(workdir / "api.db") as store:
+            report = ingest_paths(store, responses, read_ahead=name == "api-ahead")
             records = report.total("records")
     else:
         big = workdir / "big-2025.txt"
@@ -94,6 +103,8 @@ def main() -> None:
         "ingest": f"ingest {len(corpus_files(args.corpus))} dumps, one core",
         "ahead": f"ingest {len(corpus_files(args.corpus))} dumps, reading ahead",
         "big": "ingest as one big dump",
+        "api": f"ingest {len(list(API.glob('*.json')))} API responses, one core",
+        "api-ahead": f"ingest {len(list(API.glob('*.json')))} API responses, reading ahead",
     }
     for name, label in labels.items():
         runs = []

@@ -25,10 +25,14 @@ def library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh library path, also exported as PAPERTRIAGE_DB for the CLI.
 
     The developer's own taxonomy.toml and config.toml (and the variables naming them) stay out
-    of every test.
+    of every test; so do fetched responses and the network.
     """
     path = tmp_path / "library.db"
     monkeypatch.setenv("PAPERTRIAGE_DB", str(path))
+    # Fetched responses stay in the test's directory, and no test reaches the internet: the
+    # API is a closed local port unless a test starts a server of its own.
+    monkeypatch.setenv("PAPERTRIAGE_RESPONSES", str(tmp_path / "responses"))
+    monkeypatch.setenv("PAPERTRIAGE_API_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     for name in ("NO_COLOR", "PAPERTRIAGE_TAXONOMY", "PAPERTRIAGE_CONFIG"):
         monkeypatch.delenv(name, raising=False)

@@ -285,6 +285,25 @@ def test_write_bibtex_entry_fields() -> None:
     }
 
 
+def test_bibtex_of_an_identified_paper_has_authors_eprint_url_and_year_of_publication() -> None:
+    paper = IDENTIFIED.model_copy(
+        update={
+            "authors": ["Sicong Leng", "Jing Wang", "R&D Team, Inc.", "Dong and Lee", "Øyvind Ås"],
+            "first_seen": dt.date(2026, 1, 2),
+        }
+    )
+    out = io.StringIO()
+    write_bibtex([paper], out)
+    [entry] = parse(out.getvalue())
+    assert entry["author"] == (
+        "Sicong Leng and Jing Wang and {R\\&D Team, Inc.} and {Dong and Lee} and Øyvind Ås"
+    )
+    assert entry["eprint"] == "2509.21268" and entry["archiveprefix"] == "arXiv"
+    assert entry["url"] == "https://arxiv.org/abs/2509.21268"
+    assert (entry["year"], entry["month"]) == ("2025", "September")  # published, not first seen
+    assert bibtex_key(paper) == f"mmr12026{paper.id[:4]}"  # keys stay as they were
+
+
 def test_write_bibtex_without_date_tags_or_note_leaves_those_fields_out() -> None:
     out = io.StringIO()
     write_bibtex([make(first_seen=None)], out)
@@ -443,6 +462,17 @@ AGENT = tagged(
 )
 MAMBA = tagged("Mamba Scales Linear-Time Sequence Models", "A state space model.")
 PLAIN = make("A Study of Nothing in Particular", id="ffff00000000")
+IDENTIFIED = make(
+    "MMR1: Enhancing Multimodal Reasoning with Variance-Aware Sampling and Open Resources",
+    arxiv_id="2509.21268",
+    url="https://huggingface.co/papers/2509.21268",
+    authors=["Sicong Leng", "Jing Wang"],
+    published=dt.date(2025, 9, 25),
+    upvotes=55,
+    github="https://github.com/LengSicong/MMR1",
+    github_stars=171,
+    keywords=["Variance-Aware Sampling", "policy optimization"],
+)
 
 
 def test_digest_groups_by_tag_in_taxonomy_order_with_untagged_last() -> None:
@@ -590,17 +620,23 @@ def read_csv(text: str) -> list[list[str]]:
 def test_csv_columns_and_values() -> None:
     paper = AGENT.model_copy(update={"sources": ["a.txt", "b.txt"], "seen": 2})
     out = io.StringIO()
-    write_csv([paper, PLAIN], out)
-    header, row, plain = read_csv(out.getvalue())
+    write_csv([paper, PLAIN, IDENTIFIED], out)
+    header, row, plain, known = read_csv(out.getvalue())
     assert header == list(CSV_COLUMNS) == [
         "id", "title", "abstract", "seen", "first_seen", "last_seen", "sources", "tags",
-        "status", "note",
+        "status", "note", "arxiv_id", "url", "authors", "published", "upvotes", "github",
+        "github_stars", "keywords",
     ]  # fmt: skip
     assert row == [
         paper.id, paper.title, paper.abstract, "2", "2025-09-26", "2025-09-26", "a.txt; b.txt",
-        "; ".join(paper.tags), "starred", paper.note,
+        "; ".join(paper.tags), "starred", paper.note, "", "", "", "", "", "", "", "",
     ]  # fmt: skip
-    assert plain[-1] == "" and plain[7] == ""
+    assert plain[9] == "" and plain[7] == ""
+    assert known[10:] == [
+        "2509.21268", "https://huggingface.co/papers/2509.21268", "Sicong Leng; Jing Wang",
+        "2025-09-25", "55", "https://github.com/LengSicong/MMR1", "171",
+        "Variance-Aware Sampling; policy optimization",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("formula", FORMULAS)
@@ -621,7 +657,7 @@ def test_csv_guard_leaves_ordinary_cells_alone() -> None:
     out = io.StringIO()
     write_csv([make("Mid-cell = + - @ are fine", note="x=1")], out)
     row = read_csv(out.getvalue())[1]
-    assert row[1] == "Mid-cell = + - @ are fine" and row[-1] == "x=1"
+    assert row[1] == "Mid-cell = + - @ are fine" and row[9] == "x=1"
 
 
 @settings(max_examples=80, deadline=None)
@@ -638,7 +674,7 @@ def test_csv_round_trips_any_text(title: str, note: str, guard: bool) -> None:
         return "'" + value if risky else value
 
     assert row[1] == expected(title)
-    assert row[-1] == expected(note)
+    assert row[9] == expected(note)
 
 
 # --- JSON --------------------------------------------------------------------------------

@@ -47,6 +47,10 @@ def test_check_passes_on_a_healthy_library(cli: Cli) -> None:
             "UPDATE papers SET sighting_id = 999999 WHERE id = (SELECT min(id) FROM papers)",
             "summaries",
         ),
+        (
+            "UPDATE papers SET arxiv_id = '2401.00001' WHERE id = (SELECT min(id) FROM papers)",
+            "arxiv ids",
+        ),
     ],
 )
 def test_check_finds_damage(cli: Cli, library: Path, damage: str, check: str) -> None:

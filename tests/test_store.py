@@ -349,7 +349,7 @@ def _library_state(store: Store) -> tuple[list[tuple[object, ...]], ...]:
     return tuple(
         [tuple(row) for row in store.conn.execute(sql)]
         for sql in (
-            "SELECT id, seen, first_seen, last_seen FROM papers ORDER BY id",
+            "SELECT id, seen, first_seen, last_seen, arxiv_id FROM papers ORDER BY id",
             "SELECT name, records, header_date, date FROM sources ORDER BY name",
             "SELECT id, key, paper_id, first_seen FROM variants ORDER BY id",
         )
@@ -362,7 +362,8 @@ def test_reading_ahead_in_a_worker_gives_the_same_library(
 ) -> None:
     if big:  # every file too big to parse whole: the worker only hashes, the store streams
         monkeypatch.setattr("papertriage.ingest._PARSE_WHOLE", 0)
-    paths = [DUMPS, EDGE, BAD, FIXTURES / "dupes", FIXTURES / "hostile", tmp_path / "missing"]
+    paths = [DUMPS, EDGE, BAD, FIXTURES / "dupes", FIXTURES / "hostile", FIXTURES / "api"]
+    paths.append(tmp_path / "missing")
     outcomes = []
     for read_ahead in (False, True):
         with Store(tmp_path / f"{read_ahead}.db") as store:

@@ -14,7 +14,7 @@ class PapertriageError(Exception):
 
 
 class DumpError(PapertriageError):
-    """A dump file could not be read or parsed; nothing of it is stored."""
+    """A dump or response file could not be read or parsed; nothing of it is stored."""
 
     def __init__(self, path: str, message: str, line: int | None = None) -> None:
         self.path = path

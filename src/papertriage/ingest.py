@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import hashlib
+import json
 import multiprocessing
 import os
 import signal
@@ -31,10 +32,12 @@ from .parse import (
     Paragraph,
     RawRecord,
     date_from_papers,
+    named_date,
     named_year,
     parse_date_line,
     read_dump_rows,
 )
+from .responses import EntryMeta, is_response, parse_response
 from .store import GUESSED, SightingRow, SourceRow, Store, YearFrom
 
 Status = Literal["ingested", "replaced", "redated", "unchanged", "duplicate", "rejected"]
@@ -44,6 +47,8 @@ _READ_AHEAD_FILES = 32
 """Fewer files than this are read in this process: a worker takes ~0.2 s to start."""
 _IN_FLIGHT = 8
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_EXTENSIONS = (".txt", ".json")
+"""What a directory's dumps and API responses are named; what they are is told by content."""
 
 
 class FileResult(BaseModel):
@@ -105,7 +110,8 @@ class DumpFile(NamedTuple):
 
 
 def collect_dump_files(paths: Iterable[Path]) -> tuple[list[DumpFile], list[FileResult]]:
-    """Expand directories into their `*.txt` dumps (recursively, sorted); report missing paths."""
+    """Expand directories into their `*.txt` dumps and `*.json` responses (recursively, sorted);
+    report missing paths."""
     files: list[DumpFile] = []
     problems: list[FileResult] = []
     seen: set[str] = set()
@@ -115,7 +121,11 @@ def collect_dump_files(paths: Iterable[Path]) -> tuple[list[DumpFile], list[File
             found = _dumps_under(path)
             if not found:
                 problems.append(
-                    FileResult(path=str(path), status="rejected", error="no *.txt dumps found")
+                    FileResult(
+                        path=str(path),
+                        status="rejected",
+                        error="no *.txt dumps or *.json responses found",
+                    )
                 )
         elif path.exists():
             found = [DumpFile(path, _real_path(path, real_dirs))]
@@ -143,7 +153,7 @@ def _real_path(path: Path, real_dirs: dict[str, str]) -> str:
 
 
 def _dumps_under(directory: Path) -> list[DumpFile]:
-    """Every `*.txt` file under a directory, sorted, as `Path.rglob` finds them.
+    """Every `*.txt` and `*.json` file under a directory, sorted, as `Path.rglob` finds them.
 
     Symlinked directories are not entered; symlinked files are taken. A file's real path is
     its directory's plus its name unless it is a link: resolving each path would stat every
@@ -158,7 +168,7 @@ def _dumps_under(directory: Path) -> list[DumpFile]:
                 for entry in entries:
                     if entry.is_dir(follow_symlinks=False):
                         pending.append((entry.path, os.path.join(real, entry.name)))
-                    elif entry.name.endswith(".txt") and entry.is_file():
+                    elif entry.name.endswith(_EXTENSIONS) and entry.is_file():
                         resolved = (
                             os.path.realpath(entry.path)
                             if entry.is_symlink()
@@ -217,6 +227,8 @@ class Prepared(NamedTuple):
     """(reason, line) of a bad file."""
     skipped: tuple[Paragraph, ...] = ()
     """Titles without their abstract where a page was cut short (see `parse_paragraphs`)."""
+    entries: list[EntryMeta] | None = None
+    """What an API response says about each of its `rows` (None: the file is a dump)."""
 
 
 def _prepared_rows(records: Iterable[RawRecord]) -> Iterator[PreparedRow]:
@@ -240,17 +252,47 @@ def prepare(
     """
     try:
         data = path.read_bytes() if path.stat().st_size <= _PARSE_WHOLE else None
+        if data is None and _starts_like_response(path):
+            data = path.read_bytes()  # JSON is parsed whole, whatever its size
         sha256 = file_sha256(path) if data is None else hashlib.sha256(data).hexdigest()
     except OSError as exc:
         return Prepared(None, None, (f"cannot read file: {exc.strerror}", None))
     if data is None or sha256 == stored:
         return Prepared(sha256, None)
+    if is_response(data) and (path.suffix == ".json" or _is_json(data)):
+        return _prepare_response(path, shown or str(path), sha256, data)
     skipped: list[Paragraph] = []
     try:
         rows = list(_prepared_rows(read_dump_rows(path, year, shown, data, skipped)))
     except DumpError as exc:
         return Prepared(sha256, None, (exc.reason, exc.line))
     return Prepared(sha256, rows, skipped=tuple(skipped))
+
+
+def _starts_like_response(path: Path) -> bool:
+    """Whether a file starts like JSON: read only its start (a dump may be gigabytes)."""
+    with path.open("rb") as handle:
+        return is_response(handle.read(64))
+
+
+def _is_json(data: bytes) -> bool:
+    """Whether a file not named `.json` that starts like JSON is JSON: a dump's first title
+    may start with `[` too (`[CLS] Tokens ...`)."""
+    try:
+        json.loads(data)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _prepare_response(path: Path, shown: str, sha256: str, data: bytes) -> Prepared:
+    """A Daily Papers API response parsed whole: its papers as rows, and what it says of each."""
+    try:
+        parsed = parse_response(data, shown, named_date(path))
+    except DumpError as exc:
+        return Prepared(sha256, None, (exc.reason, exc.line))
+    rows = list(_prepared_rows(record for record, _ in parsed))
+    return Prepared(sha256, rows, entries=[meta for _, meta in parsed])
 
 
 class FileSource(NamedTuple):
@@ -294,6 +336,14 @@ def ingest_file(
                 return FileResult(path=shown, status="duplicate", same_as=twin.path)
             if prepared.error is not None:
                 raise DumpError(shown, *prepared.error)
+            response = prepared
+            if prepared.rows is None and _starts_like_response(path):
+                response = prepare(path, year, shown)  # a response changed since it was hashed
+                if response.error is not None:
+                    raise DumpError(shown, *response.error)
+            if response.entries is not None and response.rows is not None and response.sha256:
+                file = FileSource(path, shown, resolved, response.sha256)
+                return _store_response(store, response.rows, response.entries, file, previous)
             rows = prepared.rows
             skipped = list(prepared.skipped) if rows is not None else []
             records = (
@@ -419,6 +469,113 @@ def _store_records(
         new_papers=len(new_papers),
         known=known,
     )
+
+
+def _store_response(
+    store: Store,
+    rows: Sequence[PreparedRow],
+    entries: Sequence[EntryMeta],
+    file: FileSource,
+    previous: SourceRow | None,
+) -> FileResult:
+    """Store a response's entries: sightings as a dump's records are, with what it says of
+    each paper, and each paper known by its arXiv id (see `_assign_arxiv`)."""
+    from .merging import join_same_arxiv
+
+    removed = store.delete_source(previous.id) if previous is not None else []
+    source_id = store.add_source(file.resolved, file.path.name, file.sha256)
+    next_id = store.next_sighting_id()
+    batch: list[SightingRow] = [
+        (next_id + index, source_id, *row) for index, row in enumerate(rows)
+    ]
+    identity = _assign_arxiv(store, batch, [meta[0] for meta in entries])
+    store.add_sightings(batch, identity.created)
+    store.add_response_entries((row[0], *meta) for row, meta in zip(batch, entries, strict=True))
+    store.claim_arxiv(identity.gained)
+    join_same_arxiv(store, identity.joined, identity.same)
+    store.finish_source(source_id, len(batch), None, batch[0][5] if batch else None, None)
+    if removed:
+        store.refresh_papers(removed)
+    return FileResult(
+        path=file.shown,
+        status="replaced" if previous is not None else "ingested",
+        records=len(batch),
+        new_papers=len(identity.created),
+        known=identity.known,
+    )
+
+
+class _Identity(NamedTuple):
+    """Where the entries of a response went (see `_assign_arxiv`)."""
+
+    created: set[str]
+    """Papers new to the library."""
+    known: int
+    """Entries of papers the library had."""
+    gained: dict[str, str]
+    """The arXiv id each paper without one gains, by paper."""
+    joined: list[tuple[str, str, str]]
+    """(paper, title variant, arXiv id): a title new to the library, of a paper known by its id."""
+    same: list[tuple[str, str, str]]
+    """(paper, paper, arXiv id): two papers of the library that one id shows to be one."""
+
+
+def _assign_arxiv(store: Store, batch: list[SightingRow], ids: Sequence[str]) -> _Identity:
+    """Give each entry its paper: the arXiv id is the strongest key.
+
+    An entry goes to the paper its title belongs to, as a dump's record does, and that paper
+    gains the id; a title new to the library goes to the paper that has the id already (a
+    revised title stays one paper). When the id and the title name two papers (a title first
+    seen in a dump, now given to a paper known by its id), they are one: `same`. Records with
+    two different ids are never one paper: a title that belongs to a paper with another id
+    becomes a title variant of its own, keyed by title and id.
+    """
+    states = store.variant_states({row[9] for row in batch})
+    owners = store.arxiv_owners(set(ids))
+    held = store.papers_arxiv({state[0] for state in states.values()})
+    present = {state[0] for state in states.values() if state[3]} | set(owners.values())
+    new: list[tuple[str, str, str, str | None, int]] = []
+    changed: set[str] = set()
+    identity = _Identity(set(), 0, {}, [], [])
+    known = 0
+    for index, arxiv in enumerate(ids):
+        row = batch[index]
+        sighting, date, key, variant = row[0], row[5], row[8], row[9]
+        state = states.get(variant)
+        if state is not None and held.get(state[0], arxiv) != arxiv:
+            key = f"{key} arXiv:{arxiv}"  # fold() never makes capitals or colons: no title's key
+            variant = paper_id(key)
+            state = states.get(variant) or store.variant_states([variant]).get(variant)
+        owner = owners.get(arxiv)
+        if state is None:
+            paper = owner or variant
+            states[variant] = (paper, date, sighting, True)
+            new.append((variant, key, paper, date, sighting))
+            if owner is not None:
+                identity.joined.append((owner, variant, arxiv))
+        else:
+            paper, first, representative, live = state
+            earlier = date is not None and (first is None or date < first)
+            if earlier or representative is None:
+                first = date if earlier else first
+                states[variant] = (paper, first, representative or sighting, live)
+                changed.add(variant)
+            if owner is not None and owner != paper:
+                identity.same.append((paper, owner, arxiv))
+        if owner is None:
+            owners[arxiv] = paper
+            held[paper] = arxiv
+            identity.gained[paper] = arxiv
+        batch[index] = (*row[:8], key, paper)
+        if paper in present:
+            known += 1
+        else:
+            identity.created.add(paper)
+    if new:
+        store.add_variants(new)
+    if changed:
+        store.update_variants((states[v][1], states[v][2], v) for v in changed)
+    return identity._replace(known=known)
 
 
 def _assign_variants(store: Store, batch: list[SightingRow]) -> set[str]:

@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -25,9 +26,10 @@ from .errors import (
     plain_words,
 )
 from .faults import pause_point
+from .fetch import FetchConfig
 from .ingest import FileResult, IngestReport, ingest_paths
 from .merging import DedupeSummary, dedupe_library
-from .models import Paper
+from .models import Paper, paper_links
 from .normalize import fold, paper_id, title_key
 from .store import PaperFilter, Store
 from .tagging import (
@@ -94,9 +96,27 @@ def resolve_dedupe_config(option: Path | None, threshold: float | None = None) -
     """Dedupe thresholds: defaults, overlaid by the `[dedupe]` table of the config file
     (--config, else $PAPERTRIAGE_CONFIG, else config.toml in the user config directory), and
     --threshold last: the title similarity (0-100) at which titles merge on their own."""
-    import tomllib
+    option, values = _config_table(option, "dedupe", DedupeConfig)
+    if threshold is not None:
+        values["merge_title"] = values["sure_title"] = threshold
+    return _validated(DedupeConfig, values, option, "dedupe")
 
-    from pydantic import ValidationError
+
+def resolve_fetch_config(option: Path | None) -> FetchConfig:
+    """Where and how to fetch: defaults, the `[fetch]` table of the config file (as for
+    dedupe), and $PAPERTRIAGE_API_URL last for the site's base URL."""
+    option, values = _config_table(option, "fetch", FetchConfig)
+    if os.environ.get("PAPERTRIAGE_API_URL"):
+        values["base_url"] = os.environ["PAPERTRIAGE_API_URL"]
+    return _validated(FetchConfig, values, option, "fetch")
+
+
+def _config_table(
+    option: Path | None, table: str, model: type[BaseModel]
+) -> tuple[Path | None, dict[str, object]]:
+    """The config file in use (--config, else $PAPERTRIAGE_CONFIG, else config.toml in the
+    user config directory) and its table `table`, with every key one `model` knows."""
+    import tomllib
 
     if option is None and os.environ.get("PAPERTRIAGE_CONFIG"):
         option = Path(os.environ["PAPERTRIAGE_CONFIG"])
@@ -110,23 +130,32 @@ def resolve_dedupe_config(option: Path | None, threshold: float | None = None) -
             raise ConfigError(f"{option}: cannot read the config ({exc.strerror})") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{option}: not valid TOML ({exc})") from None
-        section = data.get("dedupe", {})
+        section = data.get(table, {})
         if not isinstance(section, dict):
-            raise ConfigError(f"{option}: dedupe: must be a table")
+            raise ConfigError(f"{option}: {table}: must be a table")
         for key in section:
-            if key not in DedupeConfig.model_fields:
-                known = ", ".join(DedupeConfig.model_fields)
-                raise ConfigError(f"{option}: dedupe.{key}: unknown setting (known: {known})")
+            if key not in model.model_fields:
+                known = ", ".join(model.model_fields)
+                raise ConfigError(f"{option}: {table}.{key}: unknown setting (known: {known})")
         values.update(section)
-    if threshold is not None:
-        values["merge_title"] = values["sure_title"] = threshold
+    return option, values
+
+
+Settings = TypeVar("Settings", bound=BaseModel)
+
+
+def _validated(
+    model: type[Settings], values: dict[str, object], option: Path | None, table: str
+) -> Settings:
+    from pydantic import ValidationError
+
     try:
-        return DedupeConfig.model_validate(values)
+        return model.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"])
         where = f"{option}: " if option is not None else ""
-        raise ConfigError(f"{where}dedupe.{key}: {plain_words(first)}") from None
+        raise ConfigError(f"{where}{table}.{key}: {plain_words(first)}") from None
 
 
 def check_tags(taxonomy: Taxonomy, names: Sequence[str]) -> None:
@@ -362,16 +391,59 @@ def _leaving_out(query: str, excluded: Sequence[str]) -> str:
     return f"({query}) NOT ({phrases})"
 
 
+_AUTHOR = re.compile(r'(?<!\S)author:(?:"([^"]*)"|(\S*))', re.IGNORECASE)
+
+
+def _by_authors(store: Store, names: Sequence[str]) -> dict[str, list[str]]:
+    """Papers with an author for each of these names (every word of a name is a word of the
+    author's, case and accents aside), with the authors that matched, by paper."""
+    wanted = [set(fold(name).split()) for name in names]
+    if not all(wanted):
+        raise UsageError('author: needs a name, e.g. author:Hinton or author:"Geoffrey Hinton"')
+    found: dict[str, list[str]] = {}
+    for paper, authors in store.paper_authors():
+        words = [set(fold(author).split()) for author in authors]
+        matched = [
+            next((author for author, have in zip(authors, words, strict=True) if want <= have), "")
+            for want in wanted
+        ]
+        if all(matched):
+            found[paper] = matched
+    return found
+
+
+def _marked(authors: Sequence[str], matched: Sequence[str]) -> str:
+    """A paper's authors with those a search matched highlighted, as FTS5 marks its snippets."""
+    return ", ".join(
+        f"{MARK_START}{author}{MARK_END}" if author in matched else author for author in authors
+    )
+
+
 def search(store: Store, query: str, where: PaperFilter) -> list[SearchHit]:
     """Full-text search, best first (bm25, titles weighted above abstracts), then filtered.
 
     FTS5 syntax works: "exact phrases", prefix*, AND/OR/NOT, title:word; -word (or
     -"a phrase") leaves papers out. Plain words with punctuation are quoted for the user; a
-    malformed query with operators is refused in words, not in FTS5's.
+    malformed query with operators is refused in words, not in FTS5's. `author:Name` (or
+    `author:"First Last"`) keeps the papers with such an author; alone, it lists them newest
+    first, their authors as the snippet.
     """
     if not query.strip():
         raise UsageError("the search query is empty")
-    text, excluded = _split_query(query)
+    names = [found[1] or found[2] for found in _AUTHOR.finditer(query)]
+    by_author = _by_authors(store, names) if names else None
+    text, excluded = _split_query(_AUTHOR.sub(" ", query).strip())
+    if by_author is not None and not text and not excluded:
+        chosen = where.model_copy(update={"ids": list(by_author)})
+        return [
+            SearchHit(
+                paper=paper,
+                rank=0.0,
+                title=paper.title,
+                snippet=_marked(paper.authors, by_author[paper.id]),
+            )
+            for paper in store.list_papers(chosen)
+        ]
     if not text:
         raise UsageError(
             "nothing to search for: -word leaves papers out, give a word to look for too"
@@ -389,6 +461,8 @@ def search(store: Store, query: str, where: PaperFilter) -> list[SearchHit]:
                 " put words on both sides of AND, OR and NOT"
             ) from None
         hits = store.search(_leaving_out(_plain_words(text), excluded), None)
+    if by_author is not None:
+        hits = [hit for hit in hits if hit[0] in by_author]
     if not hits:
         return []
     order = {paper: index for index, (paper, *_rest) in enumerate(hits)}
@@ -418,6 +492,18 @@ class AmbiguousTitle(UsageError):
     def __init__(self, text: str, choices: list[tuple[str, str]]) -> None:
         self.choices = choices
         super().__init__(f"{text!r} matches several papers: give one of the ids listed above")
+
+
+def paper_link(store: Store, text: str, site: Literal["hf", "arxiv"] = "hf") -> str:
+    """The page of a paper (by id, prefix or title words) on Hugging Face or arXiv."""
+    paper = store.paper_detail(find_paper(store, text))
+    if paper.arxiv_id is None:
+        raise NotFoundError(
+            f"paper {paper.id} has no arXiv id yet (seen only in dumps): ingest or fetch an API"
+            " response about it"
+        )
+    hugging_face, arxiv = paper_links(paper.arxiv_id)
+    return arxiv if site == "arxiv" else hugging_face
 
 
 def find_paper(store: Store, text: str) -> str:

@@ -42,8 +42,9 @@ class DedupeSummary(BaseModel):
 
 
 def _entries(store: Store) -> list[Entry]:
+    arxiv = store.variant_arxiv()
     return [
-        Entry(id=variant, key=key, title=title, abstract=abstract)
+        Entry(id=variant, key=key, title=title, abstract=abstract, arxiv_id=arxiv.get(variant))
         for variant, key, title, abstract in store.variant_texts()
     ]
 
@@ -166,6 +167,58 @@ def _merge_groups(
     return len(logs), set(target_of.values())
 
 
+def join_same_arxiv(
+    store: Store, joined: Sequence[tuple[str, str, str]], same: Sequence[tuple[str, str, str]]
+) -> None:
+    """What one arXiv id makes of the papers a response names, in the caller's transaction.
+
+    `joined` (paper, title, id): a new title the id brought to its paper (a revised title),
+    logged as a merge so that `dupes` says why. `same` (paper, paper, id): two papers one id
+    shows to be one, folded into the oldest, whatever their titles or the user's "not a
+    duplicate": an id names one paper.
+    """
+
+    def score(a: str, b: str) -> float:
+        return title_similarity(fold(a), fold(b))
+
+    store.log_merges(
+        (
+            paper,
+            variant,
+            "auto",
+            score(store.paper_text(paper)[0], store.variant_title(variant)),
+            None,
+            f"same arXiv id {arxiv}",
+        )
+        for paper, variant, arxiv in joined
+    )
+    groups: list[list[str]] = []
+    evidence: dict[str, PairScore] = {}
+    for a, b, arxiv in same:
+        pair = PairScore(
+            a=min(a, b),
+            b=max(a, b),
+            title_score=score(store.paper_text(a)[0], store.paper_text(b)[0]),
+            abstract_score=None,
+            decision="merge",
+            reason=f"same arXiv id {arxiv}",
+        )
+        groups.append([a, b])
+        for variant in (*store.paper_variants(a), *store.paper_variants(b)):
+            evidence[variant] = pair
+    if groups:
+        store.refresh_papers(_merge_groups(store, groups, evidence, "auto")[1])
+
+
+def _one_paper(store: Store, variant: str) -> None:
+    """Refuse to take a title out of its paper when a response gave both the same arXiv id."""
+    arxiv = store.shared_arxiv(variant)
+    if arxiv is not None:
+        raise UsageError(
+            f"title {variant} and the rest of its paper are arXiv {arxiv}: one paper, not split"
+        )
+
+
 def merge_decided(store: Store) -> tuple[int, set[str]]:
     """Merge the pairs the user called one paper before both were in the library (imported
     decisions), unless another decision keeps their papers apart. Returns how many titles moved
@@ -173,7 +226,7 @@ def merge_decided(store: Store) -> tuple[int, set[str]]:
     groups: list[list[str]] = []
     evidence: dict[str, PairScore] = {}
     for a, b, paper_a, paper_b in store.decided_merges():
-        if store.kept_apart(paper_a, paper_b):
+        if store.kept_apart(paper_a, paper_b) or len(store.papers_arxiv([paper_a, paper_b])) > 1:
             continue
         groups.append([a, b])
         title_a, title_b = fold(store.variant_title(a)), fold(store.variant_title(b))
@@ -206,6 +259,10 @@ def merge_papers(
     papers = list(dict.fromkeys(store.resolve_id(text) for text in ids))
     if len(papers) < 2:
         raise UsageError("give at least two different papers to merge")
+    arxiv = store.papers_arxiv(papers)
+    if len(set(arxiv.values())) > 1:
+        named = ", ".join(f"{paper} is arXiv {ident}" for paper, ident in sorted(arxiv.items()))
+        raise UsageError(f"papers with different arXiv ids are different papers ({named})")
     apart = [(a, b) for a, b in combinations(papers, 2) if store.kept_apart(a, b)]
     if apart and not force:
         a, b = apart[0]
@@ -261,6 +318,7 @@ def split_paper(store: Store, text: str, tagger: Tagger) -> list[str]:
     with store.atomic():
         leaving = [variant] if variant != paper else [m for m in members if m != paper]
         for gone in leaving:
+            _one_paper(store, gone)
             store.detach_variant(gone)
             for other in members:
                 if other != gone:
@@ -283,6 +341,7 @@ def mark_distinct(store: Store, first: str, second: str, tagger: Tagger) -> None
         if paper_a == paper_b:
             # They were merged: take the named title back out.
             leaving = variant_b if variant_b != paper_a else variant_a
+            _one_paper(store, leaving)
             store.detach_variant(leaving)
             store.refresh_papers([paper_a, leaving])
             tag_papers(store, tagger, [paper_a, leaving])

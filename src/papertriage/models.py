@@ -54,6 +54,33 @@ class Paper(BaseModel):
     tags: list[str] = []
     status: Status = "new"
     note: str | None = None
+    arxiv_id: str | None = None
+    """From a Daily Papers API response about it; a paper seen only in dumps has none."""
+    url: str | None = None
+    """Its Hugging Face page, when its arXiv id is known."""
+    authors: list[str] = []
+    """In the paper's order, from the newest response about it."""
+    published: dt.date | None = None
+    """When arXiv published it."""
+    upvotes: int | None = None
+    """The most any response gave it."""
+    github: str | None = None
+    github_stars: int | None = None
+    keywords: list[str] = []
+    """Hugging Face's keywords for it, where a response gives them."""
+
+
+def short_authors(authors: list[str], most: int = 6) -> str:
+    """Authors as a reader scans them: a short list whole, a long one (up to 664 names in the
+    corpus) as its first names and how many more."""
+    if len(authors) <= most:
+        return ", ".join(authors)
+    return f"{', '.join(authors[: most - 1])} and {len(authors) - most + 1} more"
+
+
+def paper_links(arxiv_id: str) -> tuple[str, str]:
+    """Where a paper is read: its Hugging Face page and its arXiv abstract page."""
+    return f"https://huggingface.co/papers/{arxiv_id}", f"https://arxiv.org/abs/{arxiv_id}"
 
 
 PAPER_FIELDS: tuple[str, ...] = tuple(Paper.model_fields)

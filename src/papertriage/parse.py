@@ -329,15 +329,20 @@ def named_year(path: Path) -> int | None:
     return int(found[1]) if found else None
 
 
+def named_date(path: Path) -> dt.date | None:
+    """A full date in the file's name (`2025-09-26.txt`, `2025-09-26.json`), if real."""
+    full = _FILE_DATE.search(path.name)
+    if full is None:
+        return None
+    try:
+        return dt.date(int(full[1]), int(full[2]), int(full[3]))
+    except ValueError:
+        return None
+
+
 def date_context(path: Path, year: int | None = None) -> DateContext:
     """Where the dump's dates get their year: --year, the file name, else the file's mtime."""
-    full = _FILE_DATE.search(path.name)
-    fallback: dt.date | None = None
-    if full:
-        try:
-            fallback = dt.date(int(full[1]), int(full[2]), int(full[3]))
-        except ValueError:
-            fallback = None
+    fallback = named_date(path)
     if year is None:
         year = named_year(path)
     reference: dt.date | None = None

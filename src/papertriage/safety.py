@@ -94,6 +94,13 @@ def check_library(store: Store) -> CheckReport:
             for variant, first, named in store.misrepresented_variants()
         ],
     )
+    record(
+        "arxiv ids",
+        [
+            f"paper {paper} has arXiv id {arxiv}, its responses say {said}"
+            for paper, arxiv, said in store.mismatched_arxiv_ids()
+        ],
+    )
     tagged = store.get_meta(TAXONOMY_META) is not None  # a library never tagged has no tags yet
     record(
         "tags",
@@ -139,6 +146,9 @@ def backup_library(store: Store, target: Path, *, overwrite: bool = False) -> in
 
 class StatusDecision(BaseModel):
     paper: str
+    arxiv_id: str | None = None
+    """The paper's arXiv id, if known: an import finds the paper by it first, so a decision
+    follows its paper to a library that knows it under another title."""
     status: Status
     note: str | None = None
     changed_at: str
@@ -146,6 +156,7 @@ class StatusDecision(BaseModel):
 
 class TagDecision(BaseModel):
     paper: str
+    arxiv_id: str | None = None
     tag: str
     assigned: bool
     decided_at: str
@@ -160,7 +171,8 @@ class PairDecision(BaseModel):
 
 
 class Decisions(BaseModel):
-    """Every decision of the user, keyed by stable paper ids (from normalised titles)."""
+    """Every decision of the user, keyed by stable paper ids (from normalised titles) and, for
+    statuses and tags, by arXiv id where the paper has one."""
 
     format: Literal["papertriage-decisions"] = DECISIONS_FORMAT
     version: int = DECISIONS_VERSION
@@ -183,12 +195,12 @@ class ImportSummary(BaseModel):
 def export_decisions(store: Store) -> Decisions:
     return Decisions(
         statuses=[
-            StatusDecision(paper=paper, status=status, note=note, changed_at=at)
-            for paper, status, note, at in store.status_decisions()
+            StatusDecision(paper=paper, status=status, note=note, changed_at=at, arxiv_id=arxiv)
+            for paper, status, note, at, arxiv in store.status_decisions()
         ],
         tags=[
-            TagDecision(paper=paper, tag=tag, assigned=assigned, decided_at=at)
-            for paper, tag, assigned, at in store.all_tag_decisions()
+            TagDecision(paper=paper, tag=tag, assigned=assigned, decided_at=at, arxiv_id=arxiv)
+            for paper, tag, assigned, at, arxiv in store.all_tag_decisions()
         ],
         pairs=[
             PairDecision(a=a, b=b, same=same, decided_at=at)
@@ -226,16 +238,23 @@ def import_decisions(store: Store, decisions: Decisions, tagger: Tagger) -> Impo
     from .merging import merge_decided, tag_papers
 
     known = store.variant_ids()
-    unknown = sum(item.paper not in known for item in decisions.statuses) + sum(
-        tag.paper not in known for tag in decisions.tags
-    )
+    named = [item.arxiv_id for item in decisions.statuses] + [t.arxiv_id for t in decisions.tags]
+    by_arxiv = store.arxiv_owners({arxiv for arxiv in named if arxiv})
+
+    def owner(paper: str, arxiv_id: str | None) -> str:
+        """The paper a decision is about here: by its arXiv id first, else by its stable id."""
+        return by_arxiv.get(arxiv_id or "") or store.paper_of(paper)
+
+    unknown = sum(
+        item.paper not in known and item.arxiv_id not in by_arxiv for item in decisions.statuses
+    ) + sum(tag.paper not in known and tag.arxiv_id not in by_arxiv for tag in decisions.tags)
     with store.atomic():
         store.import_statuses(
-            (store.paper_of(item.paper), item.status, item.note, item.changed_at)
+            (owner(item.paper, item.arxiv_id), item.status, item.note, item.changed_at)
             for item in decisions.statuses
         )
         store.import_tag_decisions(
-            (store.paper_of(tag.paper), tag.tag, tag.assigned, tag.decided_at)
+            (owner(tag.paper, tag.arxiv_id), tag.tag, tag.assigned, tag.decided_at)
             for tag in decisions.tags
         )
         store.decide_pairs((pair.a, pair.b, pair.same, pair.decided_at) for pair in decisions.pairs)
@@ -263,6 +282,8 @@ def _keep_apart(store: Store, a: str, b: str) -> list[str]:
     papers = store.variant_paper_map([a, b])
     if len(papers) == 2 and papers[a] == papers[b]:
         leaving = b if b != papers[b] else a
+        if store.shared_arxiv(leaving) is not None:
+            return []  # one arXiv id: one paper, whatever the decision said
         old = store.detach_variant(leaving)
         store.refresh_papers([old, leaving])
         return [old, leaving]

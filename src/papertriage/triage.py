@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from .errors import UsageError
-from .models import PaperDetail, Status
+from .models import PaperDetail, Status, paper_links
 from .store import PaperFilter, Store
 
 KEYS: dict[str, Status] = {"r": "read", "s": "starred", "k": "skipped", "l": "later"}
-HELP = "r read · s star · k skip · l later · n next · a whole abstract · u undo · q quit"
+HELP = "r read · s star · k skip · l later · n next · o open · a whole abstract · u undo · q quit"
 
 
 def mark(
@@ -49,6 +49,8 @@ class Step(BaseModel):
     done: bool = False
     redraw: bool = True
     """False when the key changed nothing on the screen (Enter)."""
+    link: str | None = None
+    """A page to open in the browser (key `o`): the paper stays on screen, undecided."""
 
 
 class Session:
@@ -88,6 +90,12 @@ class Session:
         if self.position >= len(self.queue):
             return Step(message="nothing left to triage", done=True)
         paper = self.queue[self.position]
+        if key == "o":
+            arxiv = self.store.paper_detail(paper).arxiv_id
+            if arxiv is None:
+                return Step(message=f"{paper[:8]}: no link yet (seen only in dumps)")
+            link = paper_links(arxiv)[0]
+            return Step(message=f"{paper[:8]}: opening {link}", link=link)
         if key == "n":
             self.position += 1
             self.whole_abstract = False

@@ -9,7 +9,7 @@ from .common import app
 
 # Importing a command module registers its commands on `app`, in this order in --help.
 # isort: off
-from . import papers, dupes, tags, triage, safety  # noqa: F401
+from . import papers, fetch, dupes, tags, triage, safety  # noqa: F401
 # isort: on
 
 __all__ = ["app", "main"]

@@ -258,8 +258,8 @@ LimitOption = Annotated[
 SortOption = Annotated[
     SortKey,
     typer.Option(
-        help="Order: date (newest first), title, seen (most first), best (seen most, then"
-        " newest: the order of `next`)."
+        help="Order: date (newest first), title, seen (most first), best (seen most, then most"
+        " upvoted, then newest: the order of `next`), upvotes (most first)."
     ),
 ]
 

@@ -53,7 +53,8 @@ def ingest(
         list[Path],
         typer.Argument(
             metavar="PATH...",
-            help="Dump files, directories to search for *.txt dumps, or - for standard input.",
+            help="Dump files and API responses, directories to search for *.txt dumps and *.json"
+            " responses, or - for a dump on standard input.",
             exists=False,
         ),
     ],

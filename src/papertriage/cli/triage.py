@@ -92,6 +92,36 @@ def undo(db: DbOption = None) -> None:
         render.info(f"{paper[:8]}: {after} undone, back to {before}")
 
 
+@app.command("open")
+@handles_errors
+def open_paper(
+    paper: Annotated[
+        str, typer.Argument(help="Paper id, a unique prefix of one, or words of its title.")
+    ],
+    arxiv: Annotated[
+        bool, typer.Option("--arxiv", help="Its arXiv page, not its Hugging Face page.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Open a paper's page in the browser (its link is printed too)."""
+    with open_store(db) as store:
+        try:
+            link = library.paper_link(store, paper, "arxiv" if arxiv else "hf")
+        except library.AmbiguousTitle as exc:
+            render.show_choices(exc.choices)
+            raise
+    typer.echo(link)
+    _browse(link)
+
+
+def _browse(link: str) -> None:
+    """Open a link in the user's browser; say so when there is none (a server, a container)."""
+    import webbrowser
+
+    if not webbrowser.open(link):
+        render.warn("no browser found: open the link yourself")
+
+
 @app.command("next")
 @handles_errors
 def next_paper(
@@ -100,7 +130,7 @@ def next_paper(
     taxonomy: TaxonomyOption = None,
     db: DbOption = None,
 ) -> None:
-    """Triage new papers one at a time, best first. Keys: r s k l n u q.
+    """Triage new papers one at a time, best first. Keys: r s k l n o u q.
 
     At a terminal each key acts at once; otherwise keys are read one per line from standard input.
     """
@@ -152,6 +182,8 @@ def _run_session(session: triage.Session) -> None:
                 render.info(f"end of input: stopped, {session.decided} decided")
                 return
             step = session.press(key)
+            if step.link is not None:
+                _browse(step.link)
             if step.done:
                 render.info(step.message)
                 return

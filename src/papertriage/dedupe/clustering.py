@@ -28,6 +28,10 @@ from papertriage.dedupe.scoring import Abstracts, Features, Verdict, judge, pair
 _CHAIN = "not merged: it would chain titles that do not match"
 
 
+def _other_papers(a: str, b: str) -> str:
+    return f"not merged: different arXiv ids ({a}, {b}) are different papers"
+
+
 class _Group:
     """Entries joined so far, with what the compatibility check needs to stay cheap.
 
@@ -35,9 +39,19 @@ class _Group:
     the triangle inequality a newcomer close enough to the center is close enough to everyone.
     """
 
-    __slots__ = ("center", "edges", "guarded", "markers", "members", "radius", "shortest")
+    __slots__ = (
+        "arxiv",
+        "center",
+        "edges",
+        "guarded",
+        "markers",
+        "members",
+        "radius",
+        "shortest",
+    )
 
     def __init__(self, index: int, features: Features, guarded: bool) -> None:
+        self.arxiv = features.entry.arxiv_id
         self.members = [index]
         self.center = index
         self.radius = 0
@@ -99,6 +113,11 @@ class _Clusterer:
             self.reviews.append((i, j, title, verdict))
             return
         a, b = self.group(i), self.group(j)
+        if a.arxiv and b.arxiv and a.arxiv != b.arxiv:
+            self.reviews.append(
+                (i, j, title, ("review", verdict[1], _other_papers(a.arxiv, b.arxiv)))
+            )
+            return
         if len(a.members) < len(b.members):
             a, b = b, a
         distances = self.fits(a, b)
@@ -114,6 +133,7 @@ class _Clusterer:
         a.shortest = min(a.shortest, b.shortest)
         a.markers = a.markers if a.markers == b.markers else None
         a.guarded = a.guarded or b.guarded
+        a.arxiv = a.arxiv or b.arxiv
 
     def fits(self, a: _Group, b: _Group) -> list[int] | None:
         """Whether every member of `b` is compatible with every member of `a`: the distances

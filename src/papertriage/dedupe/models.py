@@ -21,6 +21,9 @@ class Entry(BaseModel):
     key: str | None = None
     """The folded title (`fold(title)`) if known: the library stores it, so that a run over a
     million titles need not fold them all again."""
+    arxiv_id: str | None = None
+    """The arXiv id of its paper, if a response gave one: entries with different ids are
+    different papers, never merged."""
 
 
 class DedupeConfig(BaseModel):

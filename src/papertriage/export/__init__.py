@@ -9,12 +9,13 @@ LaTeX, markdown and spreadsheets, never trusted as markup.
 clean-up they share.
 """
 
-from .bibtex import bibtex_key, bibtex_keys, bibtex_text, write_bibtex
+from .bibtex import bibtex_author, bibtex_key, bibtex_keys, bibtex_text, write_bibtex
 from .digest import markdown_text, write_markdown
 from .tables import CSV_COLUMNS, write_csv, write_json, write_jsonl, write_table
 
 __all__ = [
     "CSV_COLUMNS",
+    "bibtex_author",
     "bibtex_key",
     "bibtex_keys",
     "bibtex_text",

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import TextIO
 
-from ..models import PaperDetail
+from ..models import PaperDetail, paper_links
 from ..normalize import strip_markup
 from .text import one_line
 
@@ -380,13 +380,30 @@ def bibtex_keys(papers: Sequence[PaperDetail]) -> list[str]:
     return keys
 
 
+_NAME_SYNTAX = re.compile(r",|\band\b", re.IGNORECASE)
+
+
+def bibtex_author(name: str) -> str:
+    """One author for BibTeX's `author` list: escaped, and braced whole when a comma or the word
+    `and` would make BibTeX read it as another name or as `Last, First`."""
+    text = bibtex_text(name)
+    return "{" + text + "}" if _NAME_SYNTAX.search(text) else text
+
+
 def _bibtex_entry(paper: PaperDetail, key: str) -> str:
     fields: list[tuple[str, str]] = [
         ("title", "{" + bibtex_text(paper.title, protect_case=True) + "}")
     ]
-    if paper.first_seen is not None:
-        fields.append(("year", f"{{{paper.first_seen.year}}}"))
-        fields.append(("month", _MONTHS[paper.first_seen.month - 1]))
+    if paper.authors:
+        fields.append(("author", "{" + " and ".join(map(bibtex_author, paper.authors)) + "}"))
+    dated = paper.published or paper.first_seen
+    if dated is not None:
+        fields.append(("year", f"{{{dated.year}}}"))
+        fields.append(("month", _MONTHS[dated.month - 1]))
+    if paper.arxiv_id is not None:
+        fields.append(("eprint", "{" + bibtex_text(paper.arxiv_id) + "}"))
+        fields.append(("archivePrefix", "{arXiv}"))
+        fields.append(("url", "{" + paper_links(paper.arxiv_id)[1] + "}"))
     fields.append(("howpublished", "{Hugging Face Daily Papers}"))
     if paper.tags:
         fields.append(("keywords", "{" + bibtex_text(", ".join(paper.tags)) + "}"))
@@ -403,8 +420,10 @@ def _bibtex_entry(paper: PaperDetail, key: str) -> str:
 def write_bibtex(papers: Sequence[PaperDetail], out: TextIO) -> None:
     """One `@misc` entry per paper, for reference managers and LaTeX (UTF-8, kept as is).
 
-    `@misc` because dumps carry neither authors nor an arXiv id, which `@article` and `@online`
-    want; `howpublished` names the source. The user's note goes in `annote` (what Zotero, JabRef
+    `@misc`, as arXiv's own BibTeX is: with the arXiv id (from an API response) as `eprint` and
+    `archivePrefix`, which biblatex and reference managers link, and the year of publication;
+    a paper seen only in dumps has neither authors nor id, and the year it was first seen.
+    `howpublished` names the source. The user's note goes in `annote` (what Zotero, JabRef
     and Mendeley import as a note), not `note`, which every style prints in the reference list.
     """
     for index, (paper, key) in enumerate(zip(papers, bibtex_keys(papers), strict=True)):

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import TextIO
 
-from ..models import PaperDetail, Status
+from ..models import PaperDetail, Status, paper_links, short_authors
 from ..tagging import TagScore, Taxonomy, score_paper
 from .text import one_line
 
@@ -134,6 +134,11 @@ def _paper_block(
         meta.append(first if first == last else f"{first} → {last}")
     yield " · ".join(meta)
     yield ""
+    if paper.authors:
+        yield f"- **Authors:** {markdown_text(short_authors(paper.authors))}"
+    if paper.arxiv_id is not None:
+        hugging_face, arxiv = paper_links(paper.arxiv_id)
+        yield f"- **Links:** [Hugging Face]({hugging_face}) · [arXiv {paper.arxiv_id}]({arxiv})"
     yield f"- **Seen in:** {_seen_where(paper)}"
     if paper.tags:
         rule_tags = [tag for tag in paper.tags if paper.tag_origins.get(tag) != "user"]

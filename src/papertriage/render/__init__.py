@@ -8,6 +8,7 @@ from .base import Format, error, info, progress_bars, warn, write_json
 from .dupes import show_candidates, show_duplicates
 from .papers import (
     show_choices,
+    show_fetched_day,
     show_ingest_report,
     show_paper,
     show_papers,
@@ -29,6 +30,7 @@ __all__ = [
     "show_duplicates",
     "show_evaluation",
     "show_explanation",
+    "show_fetched_day",
     "show_ingest_report",
     "show_paper",
     "show_paper_tags",

@@ -10,10 +10,11 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..fetch import Day
 from ..ingest import FileResult, IngestReport
 from ..library import MARK_END, MARK_START, SearchHit
 from ..merging import DedupeSummary
-from ..models import Paper, PaperDetail
+from ..models import Paper, PaperDetail, paper_links, short_authors
 from ..store import Stats
 from .base import (
     PAPER_COLUMNS,
@@ -148,6 +149,16 @@ def _ingest_totals(report: IngestReport) -> dict[str, int]:
     }
 
 
+def show_fetched_day(day: Day) -> None:
+    """What fetching one day did, as a message: the data is the ingest report that follows."""
+    said = {
+        "fetched": f"fetched, {day.papers} papers",
+        "had": "fetched before",
+        "empty": "no papers (yet): nothing kept",
+    }[day.status]
+    info(f"{day.date.isoformat()}: {said}")
+
+
 def show_papers(papers: Sequence[Paper], fmt: Format, total: int | None = None) -> None:
     """Papers as a table or for programs; a table cut short says how many more there are."""
 
@@ -192,6 +203,7 @@ def show_paper(detail: PaperDetail, fmt: Format) -> None:
         return
     body = Text()
     body.append(clean(detail.title), style="bold")
+    _identity(body, detail)
     body.append(f"\n{detail.id} · seen {detail.seen}× · ")
     body.append(f"{day(detail.first_seen)} → {day(detail.last_seen)}\n", style="dim")
     body.append("tags: ", style="dim")
@@ -216,12 +228,32 @@ def show_paper(detail: PaperDetail, fmt: Format) -> None:
             literal(sighting.source),
             day(sighting.date),
             str(sighting.position),
-            str(sighting.line),
+            str(sighting.line or "-"),
             literal("same" if sighting.title == detail.title else sighting.title),
         )
     console = stdout_console()
     console.print(Panel(body, title=f"paper {detail.id}", title_align="left"))
     console.print(sightings)
+
+
+def _identity(body: Text, paper: Paper) -> None:
+    """The authors (shortened when long) and links of a paper known by its arXiv id."""
+    if paper.authors:
+        body.append("\n" + clean(short_authors(paper.authors)), style="italic")
+    if paper.arxiv_id is None:
+        return
+    details = [f"arXiv {paper.arxiv_id}"]
+    if paper.published is not None:
+        details.append(f"published {paper.published.isoformat()}")
+    if paper.upvotes is not None:
+        details.append(f"{paper.upvotes} upvotes")
+    if paper.github is not None:
+        stars = f" ({paper.github_stars} stars)" if paper.github_stars is not None else ""
+        details.append(clean(paper.github) + stars)
+    body.append("\n" + " · ".join(details), style="dim")
+    for link in paper_links(paper.arxiv_id):
+        body.append("\n")
+        body.append(link, style=f"link {link}")
 
 
 def show_stats(summary: Stats, fmt: Format) -> None:
@@ -301,6 +333,7 @@ def show_triage_paper(
     console = stderr_console()
     head = Text()
     head.append(clean(paper.title), style="bold")
+    _identity(head, paper)
     head.append(f"\nseen {paper.seen}× · last {day(paper.last_seen)} · ", style="dim")
     head.append(", ".join(paper.tags) or "no tags", style="cyan")
     abstract = Text(clean(paper.abstract))

@@ -19,11 +19,12 @@ from .base import (
 )
 from .dupes import DupeQueries
 from .papers import PaperQueries
+from .responses import ResponseEntryRow, ResponseQueries
 from .safety import SafetyQueries
 from .schema import APPLICATION_ID, MIGRATIONS, Migration
 
 
-class Store(PaperQueries, DupeQueries, SafetyQueries):
+class Store(PaperQueries, DupeQueries, SafetyQueries, ResponseQueries):
     """A papertriage library in one SQLite file."""
 
 
@@ -33,6 +34,7 @@ __all__ = [
     "MIGRATIONS",
     "Migration",
     "PaperFilter",
+    "ResponseEntryRow",
     "SightingRow",
     "SortKey",
     "SourceRow",

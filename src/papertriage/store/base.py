@@ -21,7 +21,7 @@ from ..errors import DiskFullError, LibraryBusyError, LibraryDamagedError, Store
 from ..models import Paper, Status
 from .schema import APPLICATION_ID, MIGRATIONS, Migration
 
-SortKey = Literal["date", "title", "seen", "best"]
+SortKey = Literal["date", "title", "seen", "best", "upvotes"]
 SightingRow = tuple[int, int, int, int, str | None, str | None, str, str, str, str]
 """(id, source_id, position, line, header_date, date, title, abstract, key, paper_id)"""
 VariantState = tuple[str, str | None, int | None, bool]

@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..errors import AmbiguousIdError, NotFoundError, SearchQueryError
-from ..models import Paper, PaperDetail, Sighting
+from ..models import Paper, PaperDetail, Sighting, paper_links
 from .base import (
     GUESSED,
     PaperFilter,
@@ -49,6 +49,10 @@ ON CONFLICT (id) DO UPDATE SET
   tagged_with = CASE WHEN {_TAKES_NEW} THEN NULL ELSE tagged_with END
 """
 """Fold a sighting (?1 paper, ?2 id, ?3 date, ?4 now, ?5 title, ?6 abstract) into its paper."""
+_UPVOTES = (
+    "coalesce((SELECT max(u.upvotes) FROM response_entries u WHERE u.arxiv_id = p.arxiv_id), -1)"
+)
+"""A paper's upvotes for sorting: the most any response gave it; none (-1) sorts last."""
 
 
 class PaperQueries(TriageQueries):
@@ -273,6 +277,8 @@ class PaperQueries(TriageQueries):
                                       (SELECT min(coalesce(h.date, '9999')) FROM sightings h
                                        WHERE h.paper_id = g.paper_id AND h.title = g.title),
                                       g.date IS NULL, g.date DESC, g.id DESC LIMIT 1),
+              arxiv_id = (SELECT min(e.arxiv_id) FROM sightings g JOIN response_entries e
+                          ON e.sighting_id = g.id WHERE g.paper_id = papers.id),
               tagged_with = NULL
             WHERE id IN (SELECT id FROM temp.touched)
             """
@@ -309,6 +315,19 @@ class PaperQueries(TriageQueries):
     def _paper(self, row: sqlite3.Row) -> Paper:
         names = row["sources"].split("\x1f") if row["sources"] else []
         tags = row["tags"].split("\x1f") if row["tags"] else []
+        about: dict[str, Any] = {}
+        if row["arxiv_id"] is not None:
+            authors, published, github, stars, keywords, upvotes = json.loads(row["response"])
+            about = {
+                "arxiv_id": row["arxiv_id"],
+                "url": paper_links(row["arxiv_id"])[0],
+                "authors": authors,
+                "published": _date(published),
+                "upvotes": upvotes,
+                "github": github,
+                "github_stars": stars,
+                "keywords": keywords or [],
+            }
         return Paper(
             id=row["id"],
             title=row["title"],
@@ -320,6 +339,7 @@ class PaperQueries(TriageQueries):
             tags=tags,
             status=row["status"],
             note=row["note"],
+            **about,
         )
 
     _PAPER_COLUMNS = """
@@ -329,8 +349,16 @@ class PaperQueries(TriageQueries):
             WHERE g.paper_id = p.id ORDER BY s.name)) AS sources,
         (SELECT group_concat(tag, char(31)) FROM (
             SELECT tag FROM effective_tags e WHERE e.paper_id = p.id ORDER BY tag)) AS tags,
-        coalesce(st.status, 'new') AS status, st.note AS note
+        coalesce(st.status, 'new') AS status, st.note AS note, p.arxiv_id,
+        (SELECT json_array(json(r.authors), r.published, r.github_repo, r.github_stars,
+                           json(r.keywords), (SELECT max(u.upvotes) FROM response_entries u
+                                              WHERE u.arxiv_id = p.arxiv_id))
+         FROM response_entries r JOIN sightings g ON g.id = r.sighting_id
+         WHERE r.arxiv_id = p.arxiv_id
+         ORDER BY g.date IS NULL, g.date DESC, r.sighting_id DESC LIMIT 1) AS response
     """
+    """A paper's columns; `response` is what the newest response about it said (authors,
+    published, GitHub repo and stars, keywords) with the most upvotes any gave it."""
 
     _PAPERS = (
         "papers p JOIN sightings c ON c.id = p.sighting_id"
@@ -342,9 +370,11 @@ class PaperQueries(TriageQueries):
         order = {
             "date": "p.last_seen IS NULL, p.last_seen DESC, p.seen DESC, c.title",
             "title": "c.title COLLATE NOCASE, p.id",
-            "seen": "p.seen DESC, p.last_seen DESC, c.title",
-            # Triage order: seen in most dumps, then newest.
-            "best": "p.seen DESC, p.last_seen IS NULL, p.last_seen DESC, p.id",
+            # The trending signal: seen in most dumps, then most upvoted, then newest.
+            "seen": f"p.seen DESC, {_UPVOTES} DESC, p.last_seen DESC, c.title",
+            # Triage order: seen in most dumps, then most upvoted, then newest.
+            "best": f"p.seen DESC, {_UPVOTES} DESC, p.last_seen IS NULL, p.last_seen DESC, p.id",
+            "upvotes": f"{_UPVOTES} DESC, p.seen DESC, p.last_seen IS NULL, p.last_seen DESC, p.id",
         }[where.sort]
         sql = f"SELECT {self._PAPER_COLUMNS} FROM {self._PAPERS}{clauses} ORDER BY {order}"
         if where.limit is not None:

@@ -105,22 +105,24 @@ class SafetyQueries(StoreBase):
             partial.unlink(missing_ok=True)
             raise StoreError(f"{target}: backup failed: {exc}") from None
 
-    def status_decisions(self) -> list[tuple[str, Status, str | None, str]]:
-        """(paper, status, note, changed at) of every paper the user triaged."""
+    def status_decisions(self) -> list[tuple[str, Status, str | None, str, str | None]]:
+        """(paper, status, note, changed at, arXiv id) of every paper the user triaged."""
         return [
-            (r[0], cast(Status, r[1]), r[2], r[3])
+            (r[0], cast(Status, r[1]), r[2], r[3], r[4])
             for r in self.conn.execute(
-                "SELECT paper_id, status, note, changed_at FROM paper_status ORDER BY paper_id"
+                "SELECT s.paper_id, s.status, s.note, s.changed_at, p.arxiv_id FROM paper_status s"
+                " LEFT JOIN papers p ON p.id = s.paper_id ORDER BY s.paper_id"
             )
         ]
 
-    def all_tag_decisions(self) -> list[tuple[str, str, bool, str]]:
-        """(paper, tag, assigned, decided at) of every tag the user decided."""
+    def all_tag_decisions(self) -> list[tuple[str, str, bool, str, str | None]]:
+        """(paper, tag, assigned, decided at, arXiv id) of every tag the user decided."""
         return [
-            (r[0], r[1], bool(r[2]), r[3])
+            (r[0], r[1], bool(r[2]), r[3], r[4])
             for r in self.conn.execute(
-                "SELECT paper_id, tag, assigned, decided_at FROM tag_decisions"
-                " ORDER BY paper_id, tag"
+                "SELECT t.paper_id, t.tag, t.assigned, t.decided_at, p.arxiv_id"
+                " FROM tag_decisions t LEFT JOIN papers p ON p.id = t.paper_id"
+                " ORDER BY t.paper_id, t.tag"
             )
         ]
 
@@ -132,6 +134,16 @@ class SafetyQueries(StoreBase):
                 "SELECT a, b, same, decided_at FROM dupe_decisions ORDER BY a, b"
             )
         ]
+
+    def mismatched_arxiv_ids(self) -> list[tuple[str, str | None, str | None]]:
+        """(paper, its arXiv id, the ids its responses give) where the two differ (100 at most)."""
+        rows = self.conn.execute(
+            "SELECT p.id, p.arxiv_id, (SELECT group_concat(DISTINCT e.arxiv_id)"
+            " FROM sightings g JOIN response_entries e ON e.sighting_id = g.id"
+            " WHERE g.paper_id = p.id) AS ids FROM papers p"
+            " WHERE ids IS NOT p.arxiv_id LIMIT 100"
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
 
     def variant_ids(self) -> set[str]:
         """Every id a paper of this library has or had."""

@@ -256,6 +256,27 @@ def _v7(conn: sqlite3.Connection) -> None:
         conn.execute("UPDATE sources SET year_from = ? WHERE id = ?", (origin, source))
 
 
+# Papers with their identity: what each entry of a Daily Papers API response said about its
+# paper (kept per sighting, so it goes with its file like the sighting), and the arXiv id of each
+# paper, unique: two records with one id are one paper. Dumps carry no id: a paper seen only in
+# dumps has none until a response about it arrives.
+_V8 = """
+ALTER TABLE papers ADD COLUMN arxiv_id TEXT;
+CREATE UNIQUE INDEX papers_arxiv ON papers(arxiv_id) WHERE arxiv_id IS NOT NULL;
+CREATE TABLE response_entries (
+    sighting_id INTEGER PRIMARY KEY REFERENCES sightings(id) ON DELETE CASCADE,
+    arxiv_id TEXT NOT NULL,
+    authors TEXT NOT NULL,
+    published TEXT,
+    upvotes INTEGER,
+    github_repo TEXT,
+    github_stars INTEGER,
+    keywords TEXT
+);
+CREATE INDEX response_entries_arxiv ON response_entries(arxiv_id);
+"""
+
+
 def _script(sql: str) -> Migration:
     """A migration made of plain SQL statements, run inside the migration's transaction."""
 
@@ -280,4 +301,5 @@ MIGRATIONS: list[Migration] = [
     _script(_V5),
     _script(_V6),
     _v7,
+    _script(_V8),
 ]
