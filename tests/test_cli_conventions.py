@@ -66,7 +66,7 @@ def test_bad_values_are_told_in_plain_words(cli: Cli) -> None:
     cli("ingest", str(DUMPS))
     for args, expected in (
         (["list", "--status", "bogus"], "'bogus' is not one of 'new', 'read'"),
-        (["list", "--sort", "upvotes"], "'upvotes' is not one of 'date'"),
+        (["list", "--sort", "bogus"], "'bogus' is not one of 'date'"),
         (["list", "--seen-min", "1e20"], "'1e20' is not a whole number"),
         (["list", "--limit", "-1"], "-1 is below the smallest allowed, 0"),
         (["ingest", str(DUMPS), "--threshold", "ten"], "'ten' is not a number"),

@@ -298,9 +298,9 @@ def test_bibtex_of_an_identified_paper_has_authors_eprint_url_and_year_of_public
     assert entry["author"] == (
         "Sicong Leng and Jing Wang and {R\\&D Team, Inc.} and {Dong and Lee} and Øyvind Ås"
     )
-    assert entry["eprint"] == "2509.21268" and entry["archiveprefix"] == "arXiv"
+    assert entry["eprint"] == "2509.21268" and entry["archivePrefix"] == "arXiv"
     assert entry["url"] == "https://arxiv.org/abs/2509.21268"
-    assert (entry["year"], entry["month"]) == ("2025", "September")  # published, not first seen
+    assert (entry["year"], entry["month"]) == ("2025", "sep")  # published, not first seen
     assert bibtex_key(paper) == f"mmr12026{paper.id[:4]}"  # keys stay as they were
 
 

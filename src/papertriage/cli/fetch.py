@@ -18,6 +18,7 @@ from .common import (
     TaxonomyOption,
     app,
     handles_errors,
+    library_taxonomy,
     open_store,
     user_date,
 )
@@ -44,11 +45,15 @@ def _chosen_days(date: str | None, since: str | None) -> list[dt.date]:
 def fetch_command(
     date: Annotated[
         str | None,
-        typer.Option(help="The day to fetch (YYYY-MM-DD, yesterday ...) [default: today]."),
+        typer.Option(
+            metavar="DATE", help="The day to fetch (YYYY-MM-DD, yesterday ...) [default: today]."
+        ),
     ] = None,
     since: Annotated[
         str | None,
-        typer.Option(help="Fetch every weekday from DATE (YYYY-MM-DD, 7d, 2w ...) to today."),
+        typer.Option(
+            metavar="DATE", help="Fetch every weekday from DATE (YYYY-MM-DD, 7d, 2w ...) to today."
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Download days fetched before again.")
@@ -74,7 +79,7 @@ def fetch_command(
     """
     days = _chosen_days(date, since)
     settings = library.resolve_fetch_config(config)
-    tax = library.resolve_taxonomy(taxonomy)
+    tax = library_taxonomy(taxonomy, db)
     dedupe = library.resolve_dedupe_config(config)
     directory = into or fetch.responses_dir()
     done, failure = fetch.fetch_days(
