@@ -16,7 +16,7 @@ from papertriage.ingest import ingest_paths
 from papertriage.store import Store
 from papertriage.tagging import Corrections, Tagger, default_taxonomy, load_taxonomy, tag_paper
 from papertriage.tagging.model import Vectorizer, words
-from papertriage.tagging.tagger import shipped_digest, shipped_model
+from papertriage.tagging.tagger import shipped_model
 from papertriage.tagging.training import Labelled, Space, topic_basis, train
 
 from .conftest import CORPUS, DUMPS, Cli
@@ -112,7 +112,6 @@ def test_loading_is_lazy_and_the_fingerprint_needs_no_model() -> None:
     tagger = Tagger(default_taxonomy())
     assert len(tagger.fingerprint()) == 16
     assert tagger._model is None  # the fingerprint hashes the file, it does not load it
-    assert shipped_digest() == shipped_digest()
 
 
 def video_papers() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -250,7 +249,7 @@ def test_worker_processes_tag_as_one_process_does(
     alone = {paper: store.paper_tags(paper) for paper, _, _ in store.papers_to_tag(None, 500)}
     monkeypatch.setattr(library, "_POOL_AT", 0)
     monkeypatch.setattr(library, "_TAG_BATCH", 20)  # several batches in flight
-    monkeypatch.setattr(library, "_cores", lambda: 2)
+    monkeypatch.setattr(library, "usable_cores", lambda: 2)
     assert library.tag_pending(store, tagger, everything=True) == 146
     pooled = {paper: store.paper_tags(paper) for paper, _, _ in store.papers_to_tag(None, 500)}
     assert pooled == alone and any(alone.values())

@@ -34,6 +34,15 @@ RARE = [
 HERE = Path(__file__).parent
 
 
+def near(papers: list[dict[str, str]], tags: list[str]) -> list[dict[str, str]]:
+    """The papers near or past the line for one of `tags` by the current tagger's evidence:
+    what it is least sure of, or most often wrong on."""
+    tagger = Tagger(default_taxonomy())
+    evidence = tagger.evidence([(paper["title"], paper["abstract"]) for paper in papers])
+    columns = [tagger.names.index(tag) for tag in tags]
+    return [paper for paper, row in zip(papers, evidence, strict=True) if max(row[columns]) > -2.5]
+
+
 def main(corpus: Path) -> None:
     papers = [json.loads(line) for line in corpus.read_text("utf-8").splitlines() if line]
     drawn = {json.loads(line)["arxiv_id"] for line in (HERE / "sample.jsonl").open()}
@@ -42,13 +51,7 @@ def main(corpus: Path) -> None:
     chosen = rng.sample(pool, RANDOM)
     taken = {paper["arxiv_id"] for paper in chosen}
     rest = [paper for paper in pool if paper["arxiv_id"] not in taken]
-    tagger = Tagger(default_taxonomy())
-    evidence = tagger.evidence([(paper["title"], paper["abstract"]) for paper in rest])
-    columns = [tagger.names.index(tag) for tag in RARE]
-    # near or past the line for a rare tag: what the tagger is least sure of or most often wrong on
-    candidates = [
-        paper for paper, row in zip(rest, evidence, strict=True) if max(row[columns]) > -2.5
-    ]
+    candidates = near(rest, RARE)
     chosen += rng.sample(candidates, min(TARGETED, len(candidates)))
     rng.shuffle(chosen)
     with (HERE / "sample-more.jsonl").open("w", encoding="utf-8") as out:

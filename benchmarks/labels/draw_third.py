@@ -2,7 +2,8 @@
 
 All of them chosen for the tags still weakest in cross-validation (transformer-theory, survey,
 datasets, ai-for-science, state-space-models, recommender-systems): papers on which the current
-tagger sees some evidence for one of them, never drawn before (so never a test paper).
+tagger sees some evidence for one of them (`draw_more.near`), never drawn before (so never a
+test paper). The evidence is that of the tagger at the commit that drew them.
 
     python benchmarks/labels/draw_third.py ../shared/corpus/papers.jsonl
 """
@@ -14,7 +15,7 @@ import random
 import sys
 from pathlib import Path
 
-from papertriage.tagging import Tagger, default_taxonomy
+from draw_more import near
 
 SEED = 20261206
 SIZE = 500
@@ -37,12 +38,7 @@ def main(corpus: Path) -> None:
         for line in (HERE / name).open()
     }
     pool = [paper for paper in papers if paper["arxiv_id"] not in drawn]
-    tagger = Tagger(default_taxonomy())
-    evidence = tagger.evidence([(paper["title"], paper["abstract"]) for paper in pool])
-    columns = [tagger.names.index(tag) for tag in WEAK]
-    candidates = [
-        paper for paper, row in zip(pool, evidence, strict=True) if max(row[columns]) > -2.5
-    ]
+    candidates = near(pool, WEAK)
     chosen = random.Random(SEED).sample(candidates, min(SIZE, len(candidates)))
     with (HERE / "sample-third.jsonl").open("w", encoding="utf-8") as out:
         for paper in chosen:

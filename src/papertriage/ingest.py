@@ -39,6 +39,7 @@ from .parse import (
 )
 from .responses import EntryMeta, is_response, parse_response
 from .store import GUESSED, SightingRow, SourceRow, Store, YearFrom
+from .system import usable_cores
 
 Status = Literal["ingested", "replaced", "redated", "unchanged", "duplicate", "rejected"]
 _BATCH = 2000
@@ -629,7 +630,7 @@ def ingest_paths(
     files, problems = collect_dump_files(paths)
     results = list(problems)
     if read_ahead is None:
-        read_ahead = len(files) >= _READ_AHEAD_FILES and (os.cpu_count() or 1) > 1
+        read_ahead = len(files) >= _READ_AHEAD_FILES and usable_cores() > 1
     # Only where fork is safe and cheap: spawn would re-run the caller's main module.
     read_ahead = read_ahead and sys.platform.startswith("linux")
     stored = store.source_hashes()

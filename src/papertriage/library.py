@@ -32,6 +32,7 @@ from .merging import DedupeSummary, dedupe_library
 from .models import Paper, paper_links
 from .normalize import fold, paper_id, title_key
 from .store import PaperFilter, Store
+from .system import usable_cores
 from .tagging import (
     Corrections,
     EvalReport,
@@ -41,6 +42,7 @@ from .tagging import (
     TagScore,
     Taxonomy,
     evaluate,
+    learnable,
     load_gold,
     load_taxonomy,
     taxonomy_from_text,
@@ -171,10 +173,9 @@ def check_tags(taxonomy: Taxonomy, names: Sequence[str]) -> None:
 
 def tagger(store: Store, taxonomy: Taxonomy, mode: Mode = "both") -> Tagger:
     """The library's tagger: the taxonomy, the shipped model, and the user's tag decisions."""
-    decided = store.decided_papers() if mode == "both" else []
-    tagger = Tagger(taxonomy, corrections=Corrections(decided, []) if decided else None, mode=mode)
-    if not tagger.learned:  # the background is read only when a correction will be learned
-        return tagger
+    decided = store.decided_papers() if mode == "both" and taxonomy.model else []
+    if not learnable(taxonomy, decided):  # the background is read only when it will be used
+        return Tagger(taxonomy, mode=mode)
     corrections = Corrections(decided, store.background_texts(_BACKGROUND))
     return Tagger(taxonomy, corrections=corrections, mode=mode)
 
@@ -216,7 +217,7 @@ def tag_pending(
             progress(done, total)
 
     pages = _pages(store, wanted)
-    workers = min(_cores(), _MAX_WORKERS)
+    workers = min(usable_cores(), _MAX_WORKERS)
     if total < _POOL_AT or workers < 2:
         for rows in pages:
             write(rows, tagger.tag_batch([(title, abstract) for _, title, abstract in rows]))
@@ -244,12 +245,6 @@ def _pages(store: Store, wanted: str | None) -> Iterator[list[tuple[str, str, st
     while rows := store.papers_to_tag(wanted, _TAG_BATCH, after):
         yield rows
         after = rows[-1][0]
-
-
-def _cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def tags_are_stale(store: Store, taxonomy: Taxonomy) -> bool:
@@ -318,15 +313,15 @@ def evaluate_gold(
     for variant, (paper, _, _, present) in store.variant_states(keys).items():
         if present:
             found.append((keys[variant], *store.paper_text(paper)))
-    decider = tagger(store, taxonomy, mode)
-    tags = decider.tag_batch([(title, abstract) for _, title, abstract in found])
-    predicted = {key: tagged for (key, _, _), tagged in zip(found, tags, strict=True)}
     if not found:
         # Zeros for every tag would read as a tagger that finds nothing.
         raise NotFoundError(
             f"{gold_path}: none of its {len(keys)} titles is in this library (ingest their dumps"
             " first)"
         )
+    decider = tagger(store, taxonomy, mode)
+    tags = decider.tag_batch([(title, abstract) for _, title, abstract in found])
+    predicted = {key: tagged for (key, _, _), tagged in zip(found, tags, strict=True)}
     return evaluate(predicted, gold, tag_order=list(taxonomy.tags))
 
 

@@ -8,7 +8,6 @@ filtered as numpy arrays. Only the pairs left are judged one at a time, in `clus
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Collection, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +20,7 @@ from rapidfuzz.distance import OSA
 
 from papertriage.dedupe.models import DedupeConfig
 from papertriage.dedupe.scoring import SKETCH_BITS, Features, sorted_distinct
+from papertriage.system import usable_cores
 
 Codes = npt.NDArray[np.int64]
 
@@ -199,20 +199,13 @@ def block_codes(
     found = _Collected()
     # Blocks are independent, and `cdist` and numpy let go of the GIL: one thread per core
     # for the big blocks, while this one takes the small ones.
-    with ThreadPoolExecutor(_cores()) as pool:
+    with ThreadPoolExecutor(usable_cores()) as pool:
         parts = pool.map(pairs_of, [block for block in blocks if len(block) > _SMALL])
         small = [block for block in blocks if len(block) <= _SMALL]
         found.add(np.fromiter(chain.from_iterable(map(pairs_by_one, small)), dtype=np.int64))
         for part in parts:
             found.add(part)
     return found.distinct()
-
-
-def _cores() -> int:
-    """The cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def new_codes(

@@ -27,7 +27,7 @@ from papertriage.tagging.evaluation import (
 )
 from papertriage.tagging.matching import Anchors, Needs, prepare_text
 from papertriage.tagging.scoring import FieldName, RuleHit, TagScore, score_paper, tag_paper
-from papertriage.tagging.tagger import Corrections, Mode, Tagger, TaggerPool
+from papertriage.tagging.tagger import Corrections, Mode, Tagger, TaggerPool, learnable
 from papertriage.tagging.taxonomy import (
     ENGINE_VERSION,
     Rule,
@@ -58,6 +58,7 @@ __all__ = [
     "Taxonomy",
     "default_taxonomy",
     "evaluate",
+    "learnable",
     "load_gold",
     "load_taxonomy",
     "prepare_text",

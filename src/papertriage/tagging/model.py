@@ -199,13 +199,11 @@ class LinearModel:
         np.add.at(out, rows, self.topics[indices] * data[:, None])
         return out
 
-    def evidence(
-        self, title: str, abstract: str, tag: str, top: int = 5
-    ) -> list[tuple[str, float]]:
-        """The features that pushed this paper's log-odds for `tag` most, with their share."""
+    def top_features(self, batch: Csr, tag: str, top: int = 5) -> list[tuple[str, float]]:
+        """The features that pushed the (one) paper of `batch` most for `tag`, with their share
+        of its log-odds (`learned` corrections aside: they are not features of the paper)."""
         import numpy as np
 
-        batch = self.vectorizer.transform([(title, abstract)])
         column = self.weights[batch.indices, self.tags.index(tag)] * batch.data
         order = np.argsort(-np.abs(column))[:top]
         return [(self.vectorizer.name(int(batch.indices[i])), float(column[i])) for i in order]

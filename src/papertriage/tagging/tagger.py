@@ -55,6 +55,22 @@ def shipped_digest() -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
+def learnable(taxonomy: Taxonomy, decided: Sequence[tuple[Text, Mapping[str, bool]]]) -> list[str]:
+    """The user's own tags decided on enough papers to learn a correction for.
+
+    Not the default tags: the shipped model learned them from over a thousand labelled papers,
+    and a user's corrections, a sample of its errors only, made them worse in
+    `benchmarks/tagging_learning.py` (the decisions themselves still win on their papers).
+    """
+    shipped = set(default_taxonomy().tags)
+    counts = {tag.name: 0 for tag in taxonomy.enabled() if tag.name not in shipped}
+    for _, decisions in decided:
+        for name in decisions:
+            if name in counts:
+                counts[name] += 1
+    return [name for name, count in counts.items() if count >= MIN_DECISIONS]
+
+
 @dataclass(frozen=True)
 class Corrections:
     """What the user decided, to learn from: papers with their `tag: assigned` decisions, and
@@ -93,7 +109,9 @@ class Tagger:
         self.thresholds = [threshold for _, threshold, _ in taxonomy.plan()]
         self._model = model
         self._corrections = corrections if self.mode == "both" else None
-        self.learned = self._learnable()
+        self.learned = (
+            learnable(taxonomy, self._corrections.decided) if self._corrections is not None else []
+        )
         self._weights: NDArray[np.float32] | None = None
         self._bias: NDArray[np.float32] | None = None
         self._known: list[bool] = [False] * len(self.names)
@@ -108,23 +126,6 @@ class Tagger:
         if self._weights is None:
             self._build_weights(self._model)
         return self._model
-
-    def _learnable(self) -> list[str]:
-        """The user's own tags decided on enough papers to learn a correction for.
-
-        Not the default tags: the shipped model learned them from over a thousand labelled
-        papers, and a user's corrections, a sample of its errors only, made them worse in
-        `benchmarks/tagging_learning.py` (the decisions themselves still win on their papers).
-        """
-        if self._corrections is None:
-            return []
-        shipped = set(default_taxonomy().tags)
-        counts = {name: 0 for name in self.names if name not in shipped}
-        for _, decisions in self._corrections.decided:
-            for name in decisions:
-                if name in counts:
-                    counts[name] += 1
-        return [name for name in self.names if counts.get(name, 0) >= MIN_DECISIONS]
 
     def _build_weights(self, model: LinearModel) -> None:
         import numpy as np
@@ -212,6 +213,8 @@ class Tagger:
         scores = {score.tag: score for score in score_paper(self.taxonomy, title, abstract)}
         evidence = self.evidence([(title, abstract)])[0]
         logits = self._logits([(title, abstract)])
+        model = self.model
+        batch = model.vectorizer.transform([(title, abstract)]) if model is not None else None
         built: dict[str, TagScore] = {}
         for position, name in enumerate(self.names):
             score = scores.get(name) or TagScore(
@@ -223,10 +226,10 @@ class Tagger:
             score.evidence = round(fused, 3)
             if logits is not None and self._known[position]:
                 score.model = round(1 / (1 + math.exp(-float(logits[0, position]))), 3)
-                if self.model is not None and name in self.model.tags:
+                if model is not None and batch is not None and name in model.tags:
                     score.features = [
                         (feature, round(weight, 3))
-                        for feature, weight in self.model.evidence(title, abstract, name)
+                        for feature, weight in model.top_features(batch, name)
                     ]
             built[name] = score
         assigned = {name for name, score in built.items() if score.assigned}
