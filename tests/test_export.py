@@ -358,7 +358,7 @@ def test_escaped_text_uses_only_commands_latex_knows(text: str) -> None:
     escaped = bibtex_text(text, protect_case=True)
     # Besides the escapes: what the strategy can spell that LaTeX's kernel defines, the accents
     # (`\~a` is ã) and the letters `\aa` and `\AA` (å, Å).
-    escapes, accents = set("%&#_$"), set("\"'`^~=.")
+    escapes, accents = set("%&#_${}"), set("\"'`^~=.")  # paired braces are written \{ \}
     known = _ALLOWED_COMMANDS | escapes | accents | {"textsc", "alpha", "aa", "AA"}
     assert latex_commands(escaped) <= known
 
