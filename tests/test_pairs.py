@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
-from papertriage.dedupe import DedupeConfig, Entry
+from papertriage.dedupe import DedupeConfig, Entry, find_duplicates
 from papertriage.dedupe.blocking import blocks, title_keys
 from papertriage.dedupe.pairs import (
     EntryTable,
@@ -23,8 +23,9 @@ from papertriage.dedupe.pairs import (
     new_codes,
     prefix_pairs,
     tenths,
+    thin_versions,
 )
-from papertriage.dedupe.scoring import Features, judge
+from papertriage.dedupe.scoring import Features, judge, series_template
 from papertriage.normalize import fold, paper_id
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "papers.jsonl"
@@ -196,3 +197,89 @@ def test_tenths_round_as_python_does(score: float, total: int, distance: int) ->
     ratio = 100 * (1 - min(distance, total) / total)  # how rapidfuzz makes a ratio
     values = np.array([score, ratio, round(score, 2), 12.25, 93.75, 0.05])
     assert tenths(values).tolist() == [round(round(float(v), 1) * 10) for v in values]
+
+
+def versioned() -> list[Entry]:
+    """Look-alikes, and real papers in numbered versions (`Title (v3)`, `Part II`) with one
+    abstract, some of them typo'd: blocks of version groups and their neighbours."""
+    made = look_alikes()
+    for n, paper in enumerate(papers()[:60]):
+        for version in range(1, 2 + n % 7):
+            title = f"{paper['title']} (v{version})"
+            if version == 3 and n % 4 == 0:
+                title = title.replace("o", "0", 1)  # a typo that is a digit
+            made.append(entry(title, paper["abstract"]))
+        if n % 10 == 0:
+            for part in ("I", "II", "III"):
+                made.append(entry(f"{paper['title']}, Part {part}", paper["abstract"]))
+    return list({e.id: e for e in made}.values())
+
+
+def test_series_template_blanks_the_numbers_of_a_title() -> None:
+    assert series_template("world model v3") == series_template("world model v17")
+    assert series_template("qwen2 5 technical report") == "qwen# # technical report"
+    assert series_template("survey part ii") == series_template("survey part iv")
+    assert series_template("survey part i") == "survey part #"
+    assert series_template("i think") == "i think"  # a word, not a numeral
+    assert series_template("world model v3") != series_template("world models v3")
+
+
+def test_version_groups_score_the_same_pairs_as_every_pair() -> None:
+    """The triangle-inequality bound and the abstract filter skip only pairs that fall below
+    the cutoff or that `dismissed` drops: the pairs left are the same."""
+    entries = versioned()
+    config = DedupeConfig()
+    keys = title_keys(entries)
+    table = EntryTable([Features(e, k) for e, k in zip(entries, keys, strict=True)])
+    groups = blocks(keys, [e.title for e in entries], [e.abstract for e in entries], config)
+    groups.append(tuple(range(len(entries))))
+    codes = PairCodes(len(entries))
+    assert len(np.unique(table.versions)) < len(entries) - 100
+    for absorb in (False, True):
+        markers = table.markers if absorb else None
+        every = block_codes(groups, keys, codes, config, markers)
+        bounded = block_codes(groups, keys, codes, config, markers, table)
+        assert len(bounded) < len(every)  # something was skipped
+        kept = every[~dismissed(every, codes, table, config)]
+        assert np.array_equal(bounded[~dismissed(bounded, codes, table, config)], kept)
+
+
+def test_versions_of_one_title_are_proposed_as_a_chain_not_every_pair() -> None:
+    """Seven versions of one paper with one abstract: six review pairs that link them all,
+    each its version's most alike earlier one, instead of all 21; merges are unchanged."""
+    paper = papers()[3]
+    versions = [entry(f"{paper['title']} (v{n})", paper["abstract"]) for n in range(1, 8)]
+    others = [entry(p["title"], p["abstract"]) for p in papers()[10:40]]
+    result = find_duplicates([*others, *versions])
+    ids = {e.id for e in versions}
+    proposed = [(c.a, c.b) for c in result.candidates if {c.a, c.b} <= ids]
+    assert len(proposed) == 6
+    assert all("numbers differ" in c.reason for c in result.candidates if c.a in ids)
+    linked = {versions[0].id}
+    for _ in versions:
+        linked |= {x for pair in proposed if linked & set(pair) for x in pair}
+    assert linked == ids
+    assert result.clusters == []
+
+
+def test_thin_versions_keeps_other_pairs() -> None:
+    """Pairs of versions with other abstracts, or of the same numbers, are not versions."""
+    real = papers()
+    entries = [
+        entry(f"{real[0]['title']} (v1)", real[0]["abstract"]),
+        entry(f"{real[0]['title']} (v2)", real[0]["abstract"]),
+        entry(f"{real[0]['title']} (v3)", real[1]["abstract"]),  # another abstract
+        entry(f"{real[0]['title']} (v3)!", real[0]["abstract"]),  # folds like (v3)
+    ]
+    keys = title_keys(entries)
+    codes = PairCodes(len(entries))
+    every = codes.pack(
+        np.array([0, 0, 1, 0, 1], dtype=np.int64),
+        np.array([1, 2, 2, 3, 3], dtype=np.int64),
+        np.array([99.0, 99.0, 99.0, 98.0, 98.0]),
+    )
+    every.sort()
+    thinned = thin_versions(every, codes, keys, [e.abstract for e in entries])
+    pairs = {(i, j) for i, j, _ in codes.decoded(thinned)}
+    # (0, 1) and one of (0, 3), (1, 3) link the versions; (0, 2) and (1, 2) are not versions
+    assert pairs == {(0, 1), (0, 2), (1, 2), (0, 3)}

@@ -264,6 +264,7 @@ def _find(
         PairCodes,
         candidate_codes,
         new_codes,
+        thin_versions,
     )
 
     keys = title_keys(entries)
@@ -280,7 +281,7 @@ def _find(
     else:
         new = {index for index, entry in enumerate(entries) if entry.id in new_ids}
         groups = blocks(keys, titles, abstracts, config, new) if new else []
-        pairs = new_codes(groups, keys, new, codes, config)
+        pairs = thin_versions(new_codes(groups, keys, new, codes, config), codes, keys, abstracts)
     clusterer = _Clusterer(entries, keys, features, texts, apart, config)
     for i, j, title in codes.decoded(pairs):
         clusterer.take(i, j, title)

@@ -16,10 +16,16 @@ from itertools import chain
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Indel
 
 from papertriage.dedupe.models import DedupeConfig
-from papertriage.dedupe.scoring import SKETCH_BITS, Features, sorted_distinct
+from papertriage.dedupe.scoring import (
+    SKETCH_BITS,
+    Features,
+    series_markers,
+    series_template,
+    sorted_distinct,
+)
 from papertriage.system import usable_cores
 
 Codes = npt.NDArray[np.int64]
@@ -121,6 +127,13 @@ class EntryTable:
         self.name_maps = np.fromiter(
             (_word_map(feature) for feature in features), dtype=np.uint64, count=count
         )
+        # Numbered versions of a title with one abstract are one group; any other title is its own.
+        self.versions = _ids(
+            (series_template(feature.key), abstract) if feature.markers else index
+            for index, (feature, abstract) in enumerate(
+                zip(features, self.abstracts.tolist(), strict=True)
+            )
+        )
 
 
 def _word_map(feature: Features) -> int:
@@ -137,6 +150,7 @@ def block_codes(
     codes: PairCodes,
     config: DedupeConfig,
     markers: npt.NDArray[np.int64] | None = None,
+    table: EntryTable | None = None,
 ) -> Codes:
     """The distinct pairs inside blocks whose titles score at least `candidate_title`, sorted.
 
@@ -145,6 +159,9 @@ def block_codes(
     absorbers alone and not offered to later entries. In a block of a hundred variants of one
     title, each is compared with the few distinct ones instead of all, and only those meet the
     variants of a look-alike paper: big groups and their neighbours stay linear.
+
+    With the `table`, a block holding numbered versions of one title scores only the pairs that
+    `_VersionScores` cannot prove below the cutoff or `dismissed`.
     """
 
     def pairs_of(block: Sequence[int]) -> Codes:
@@ -152,11 +169,15 @@ def block_codes(
         texts = [keys[index] for index in block]
         chosen = np.ones(len(texts), dtype=bool)
         numbers = None if markers is None else markers[members]
+        versions = None if table is None else _VersionScores.of(texts, members, table, config)
         parts = []
         for start in range(0, len(texts), _ROWS):
             stop = min(len(texts), start + _ROWS)
-            scores = _cdist(texts[start:stop], texts[:stop], config.candidate_title)
             earlier = np.tri(stop - start, stop, start - 1, dtype=bool)  # column < row's entry
+            if versions is None:
+                scores = _cdist(texts[start:stop], texts[:stop], config.candidate_title)
+            else:
+                scores = versions.rows(start, stop, earlier)
             keep = (scores > 0) & earlier
             if numbers is not None:
                 alike = (scores >= config.absorb_title) & earlier
@@ -206,6 +227,85 @@ def block_codes(
         for part in parts:
             found.add(part)
     return found.distinct()
+
+
+class _VersionScores:
+    """`_cdist` of a block's rows with the entries before them, for blocks that hold numbered
+    versions of a title with one abstract (`Title (v1)` ... `Title (v18)`): only the pairs
+    that may reach the cutoff and may survive `dismissed` are scored (the others are 0).
+
+    Versions lie a few edits from their group's first one, its head. By the triangle
+    inequality, two entries are at least their heads' distance minus both entries' distances
+    from them apart (Indel, which `fuzz.ratio` normalises), which bounds their score from
+    above: groups far apart are not scored, and neither are groups whose abstracts conflict
+    (one abstract per group: its head's) below `merge_title`, which `dismissed` would drop.
+    Without it, a block of 100 titles in 18 versions each scored 1.6 million pairs.
+    """
+
+    def __init__(
+        self,
+        texts: list[str],
+        members: npt.NDArray[np.int64],
+        table: EntryTable,
+        config: DedupeConfig,
+    ) -> None:
+        self.texts = texts
+        self.cutoff = config.candidate_title
+        firsts, self.group = np.unique(
+            table.versions[members], return_index=True, return_inverse=True
+        )[1:]
+        heads = [texts[at] for at in firsts.tolist()]
+        self.apart = process.cdist(heads, heads, scorer=Indel.distance, dtype=np.int64, workers=1)
+        self.radius = np.asarray(
+            process.cpdist(
+                texts, [heads[at] for at in self.group.tolist()], scorer=Indel.distance, workers=1
+            ),
+            dtype=np.int64,
+        )
+        self.lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        # [g, h]: the abstracts of groups g and h conflict, g's entry being the earlier one
+        # (the block's order), as `dismissed` asks `_conflict` (which is not symmetric).
+        low, high = np.meshgrid(members[firsts], members[firsts], indexing="ij")
+        conflict = _conflict(low.ravel(), high.ravel(), table, config).reshape(low.shape)
+        self.dismissed_below = np.where(conflict, min(config.merge_title, config.sure_title), 0)
+
+    @classmethod
+    def of(
+        cls,
+        texts: list[str],
+        members: npt.NDArray[np.int64],
+        table: EntryTable,
+        config: DedupeConfig,
+    ) -> _VersionScores | None:
+        """The scorer for a block, or None when no two of its titles are versions of one."""
+        groups = len(np.unique(table.versions[members]))
+        return cls(texts, members, table, config) if groups < len(members) else None
+
+    def rows(self, start: int, stop: int, wanted: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+        """Scores of rows start:stop with columns :stop, 0 below the cutoff; computed only where
+        `wanted` (the rest are 0 too)."""
+        row, column = self.group[start:stop, None], self.group[None, :stop]
+        least = self.apart[row, column]
+        least -= self.radius[start:stop, None] + self.radius[None, :stop]
+        np.maximum(least, 0, out=least)
+        length = self.lengths[start:stop, None] + self.lengths[None, :stop]
+        # ratio = 100 (1 - distance / length): at most this, at least `least` edits apart
+        best = 100.0 * (1.0 - least / np.maximum(length, 1)) + 1e-6
+        hits = np.nonzero(
+            wanted & (best >= self.cutoff) & (best >= self.dismissed_below[column, row])
+        )
+        scores = np.zeros((stop - start, stop), dtype=np.float64)
+        if len(hits[0]):
+            texts = self.texts
+            scores[hits] = process.cpdist(
+                [texts[start + at] for at in hits[0].tolist()],
+                [texts[at] for at in hits[1].tolist()],
+                scorer=fuzz.ratio,
+                score_cutoff=self.cutoff,
+                dtype=np.float64,
+                workers=1,
+            )
+        return scores
 
 
 def new_codes(
@@ -321,15 +421,61 @@ def candidate_codes(
     absorb: bool,
 ) -> Codes:
     """`block_codes` (absorbing look-alikes if `absorb`) and `prefix_pairs`, without the pairs
-    `dismissed`: the pairs a full run judges. The entry arrays are let go before the judging
-    starts."""
+    `dismissed` and those `thin_versions` drops: the pairs a full run judges. The entry arrays
+    are let go before the judging starts."""
     table = EntryTable(features)
-    found = block_codes(blocks, keys, codes, config, table.markers if absorb else None)
+    found = block_codes(blocks, keys, codes, config, table.markers if absorb else None, table)
     cut = prefix_pairs(keys, config.candidate_title)
     cut_codes = np.fromiter((codes.code(*pair) for pair in cut), dtype=np.int64)
     if len(cut_codes):
         found = sorted_distinct(np.concatenate([found, cut_codes]))
-    return found[~dismissed(found, codes, table, config)]
+    found = found[~dismissed(found, codes, table, config)]
+    low, high = codes.ends(found)
+    maybe = table.abstracts[low] == table.abstracts[high]
+    maybe &= table.markers[low] != table.markers[high]
+    abstracts = [feature.entry.abstract for feature in features]
+    return thin_versions(found, codes, keys, abstracts, maybe)
+
+
+def thin_versions(
+    pairs: Codes,
+    codes: PairCodes,
+    keys: Sequence[str],
+    abstracts: Sequence[str],
+    maybe: npt.NDArray[np.bool_] | None = None,
+) -> Codes:
+    """The pairs without those that link numbered versions of one title with one abstract
+    (`Title (v3)`, `Title (v4)`) twice: each version keeps its most alike earlier one only.
+
+    Such pairs are only ever proposed for review (their numbers differ, and neither title's
+    numbers are the other's minus some), never merged, so 18 versions made 153 pairs to review
+    where 17 link them all, and a version-heavy library millions. `maybe` marks the pairs that
+    may be such (same abstract, other numbers), when known; the rest are checked here.
+    """
+    at = np.arange(len(pairs)) if maybe is None else np.flatnonzero(maybe)
+    if not len(at):
+        return pairs
+    low, high = codes.ends(pairs[at])
+    family: dict[int, tuple[str, str, tuple[str, ...]]] = {}
+    for index in np.unique(np.concatenate([low, high])).tolist():
+        key = keys[index]
+        family[index] = (abstracts[index], series_template(key), series_markers(key))
+    versions = np.fromiter(
+        (
+            (x := family[i])[:2] == (y := family[j])[:2] and x[2] != y[2]
+            for i, j in zip(low.tolist(), high.tolist(), strict=True)
+        ),
+        dtype=bool,
+        count=len(at),
+    )
+    at, high = at[versions], high[versions]
+    # Pairs come most alike first: a version's first pair is its most alike earlier version.
+    _, first = np.unique(high, return_index=True)
+    again = np.ones(len(at), dtype=bool)
+    again[first] = False
+    keep = np.ones(len(pairs), dtype=bool)
+    keep[at[again]] = False
+    return pairs[keep]
 
 
 def dismissed(

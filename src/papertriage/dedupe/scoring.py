@@ -41,6 +41,18 @@ def series_markers(key: str) -> tuple[str, ...]:
     return tuple(sorted(markers))
 
 
+def series_template(key: str) -> str:
+    """A folded title with each of its `series_markers` blanked to `#`: the numbered versions
+    of one title (`world model v3`, `world model v4`) share it, and nothing else does."""
+    words = key.split()
+    return " ".join(
+        "#"
+        if word in _ROMAN or (word in {"i", "v", "x"} and prev in _SERIES)
+        else _DIGITS.sub("#", word)
+        for prev, word in zip(["", *words], words, strict=False)
+    )
+
+
 def digit_words(key: str) -> tuple[str, ...]:
     """The words of a folded title that hold a digit, in order.
 
