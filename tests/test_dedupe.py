@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -385,11 +386,11 @@ def test_entries_that_bring_their_folded_title_dedupe_the_same() -> None:
     papers = corpus("papers.jsonl")[:1500]
     entries = [entry(p["title"], p["abstract"]) for p in papers]
     entries += [entry(p["title"].upper() + "s", p["abstract"]) for p in papers[::7]]
-    keyed = [e.model_copy(update={"key": fold(e.title)}) for e in entries]
+    keyed = [replace(e, key=fold(e.title)) for e in entries]
     assert find_duplicates(keyed) == find_duplicates(entries)
     # The key is what is compared: two unrelated titles under one key are one title.
     twins = [entry("Alpha Paper About Cats", "x"), entry("Beta Study Of Dogs", "y")]
-    same_key = [e.model_copy(update={"key": "one shared key"}) for e in twins]
+    same_key = [replace(e, key="one shared key") for e in twins]
     assert merged(same_key) == [[twins[0].id, twins[1].id]]
 
 

@@ -38,8 +38,10 @@ _SMALL = 8
 (most blocks of a 100k-record library)."""
 _COMPACT_AT = 8_000_000
 """Codes collected before duplicates (a pair found in several blocks) are dropped."""
-_FILTER_ROWS = 1 << 18
-"""Pairs filtered at a time: each row gathers two 256-byte sketches."""
+_SKETCH_ROWS = 1 << 14
+"""Sketches made into array rows at a time (4 MB of bytes)."""
+_FILTER_ROWS = 1 << 16
+"""Pairs filtered at a time: each row gathers two 256-byte sketches (48 MB at once)."""
 
 
 class PairCodes:
@@ -115,12 +117,19 @@ class EntryTable:
         self.compact = [compact for _, compact in parts]
         self.lengths = np.fromiter(map(len, self.compact), dtype=np.int64, count=count)
         self.abstracts = _ids(feature.entry.abstract for feature in features)
-        sketches = [feature.sketch for feature in features]
-        self.sizes = np.fromiter((size for size, _ in sketches), dtype=np.int64, count=count)
+        self.sizes = np.fromiter(
+            (feature.sketch[0] for feature in features), dtype=np.int64, count=count
+        )
+        # One sketch row per distinct abstract (`abstracts` indexes them): versions share one.
+        firsts = np.unique(self.abstracts, return_index=True)[1].tolist()
         width = (SKETCH_BITS + 1) // 8
-        self.sketches = np.frombuffer(
-            b"".join(bits.to_bytes(width, "little") for _, bits in sketches), dtype="<u8"
-        ).reshape(count, width // 8)
+        self.sketches = np.empty((len(firsts), width // 8), dtype="<u8")
+        for start in range(0, len(firsts), _SKETCH_ROWS):  # not all as bytes at once
+            part = firsts[start : start + _SKETCH_ROWS]
+            joined = b"".join(features[at].sketch[1].to_bytes(width, "little") for at in part)
+            self.sketches[start : start + len(part)] = np.frombuffer(joined, dtype="<u8").reshape(
+                len(part), width // 8
+            )
         self.names = np.fromiter(
             (feature.name_words for feature in features), dtype=np.int64, count=count
         )
@@ -456,18 +465,17 @@ def thin_versions(
     if not len(at):
         return pairs
     low, high = codes.ends(pairs[at])
-    family: dict[int, tuple[str, str, tuple[str, ...]]] = {}
+    # Each entry's version group and numbers as small ints: millions of pairs compare arrays.
+    family = np.full(len(keys), -1, dtype=np.int64)
+    numbers = np.full(len(keys), -1, dtype=np.int64)
+    families: dict[tuple[str, str], int] = {}
+    markers: dict[tuple[str, ...], int] = {}
     for index in np.unique(np.concatenate([low, high])).tolist():
         key = keys[index]
-        family[index] = (abstracts[index], series_template(key), series_markers(key))
-    versions = np.fromiter(
-        (
-            (x := family[i])[:2] == (y := family[j])[:2] and x[2] != y[2]
-            for i, j in zip(low.tolist(), high.tolist(), strict=True)
-        ),
-        dtype=bool,
-        count=len(at),
-    )
+        group = (abstracts[index], series_template(key))
+        family[index] = families.setdefault(group, len(families))
+        numbers[index] = markers.setdefault(series_markers(key), len(markers))
+    versions = (family[low] == family[high]) & (numbers[low] != numbers[high])
     at, high = at[versions], high[versions]
     # Pairs come most alike first: a version's first pair is its most alike earlier version.
     _, first = np.unique(high, return_index=True)
@@ -515,7 +523,8 @@ def _conflict(
     small = np.where(low_smaller, low, high)
     large = np.where(low_smaller, high, low)
     size = np.minimum(size_low, size_high)
-    missing = np.bitwise_count(table.sketches[small] & ~table.sketches[large]).sum(axis=1)
+    sketches, text = table.sketches, table.abstracts
+    missing = np.bitwise_count(sketches[text[small]] & ~sketches[text[large]]).sum(axis=1)
     share = 100.0 * (size - missing) / np.maximum(size, 1)
     proved: npt.NDArray[np.bool_] = tenths(share) / 10 < config.abstract_conflict
     proved &= size >= config.min_abstract_words - 2  # as `conflict_proved` rounds and checks

@@ -31,6 +31,10 @@ sighting, and whether that paper is in the library (it is not once its last dump
 
 _WAL_CHECKPOINT = 400 << 20
 """Bytes of WAL after which a commit checkpoints (see `_check_and_migrate`)."""
+_CACHE = -262144
+"""The page cache, in KiB (negative, as `PRAGMA cache_size` takes it): 256 MB."""
+_SMALL_CACHE = -16384
+"""The page cache for a pass over a whole table (`Store.small_cache`): 16 MB."""
 
 
 def default_db_path() -> Path:
@@ -188,7 +192,7 @@ class StoreBase:
         # random pages, about 130 MB of them in a million-record library; with 64 MB, pages
         # were evicted and read again, or spilled to the WAL mid-transaction (1M-record
         # ingest: 124 s -> 97 s, `benchmarks/dedupe_scale.py`).
-        conn.execute("PRAGMA cache_size = -262144")
+        conn.execute(f"PRAGMA cache_size = {_CACHE}")
         # Some builds (Debian's) zero deleted content on every page write; a paper library
         # has nothing to shred, and b-tree inserts move cells all the time.
         conn.execute("PRAGMA secure_delete = OFF")
@@ -281,6 +285,17 @@ class StoreBase:
             yield
         finally:
             self.conn.execute("PRAGMA temp_store = DEFAULT")
+
+    @contextmanager
+    def small_cache(self) -> Iterator[None]:
+        """A 16 MB page cache for a while: for one pass over a whole table (every abstract),
+        which would fill the cache with pages it never reads again and push the process's
+        memory up by the cache's 256 MB."""
+        self.conn.execute(f"PRAGMA cache_size = {_SMALL_CACHE}")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA cache_size = {_CACHE}")
 
     @contextmanager
     def grouped(self, seconds: float = 2.0) -> Iterator[Callable[[], None]]:
