@@ -201,3 +201,54 @@ def test_next_shows_the_whole_abstract_wrapped(cli: Cli) -> None:
     first = json.loads(cli("show", ids(cli, "--sort", "best")[0], "-f", "json").stdout)
     shown = " ".join(result.stderr.replace("│", " ").split())
     assert " ".join(first["abstract"].split()[-6:]) in shown
+
+
+def test_next_reads_its_queue_a_page_at_a_time(
+    cli: Cli, library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of 3 give the order a whole queue had, ties (same seen, upvotes and day) by id; a
+    paper decided elsewhere before its page is read is left out, and the count says so once
+    the last page is read."""
+    from papertriage.store import PaperFilter, Store
+    from papertriage.triage import Session
+
+    monkeypatch.setattr(Session, "PAGE", 3)
+    order = ids(cli, "--status", "new", "--sort", "best")
+    elsewhere = order[10]
+    with Store(library) as store:
+        session = Session(store, PaperFilter())
+        shown: list[str] = []
+        remaining: list[int] = []
+        while (paper := session.current()) is not None:
+            remaining.append(session.remaining)
+            shown.append(paper.id)
+            if len(shown) == 2:
+                assert cli("mark", elsewhere, "--read").exit_code == 0
+            session.press("r" if len(shown) == 1 else "n")
+        assert session.press("n").done
+    assert shown == [paper for paper in order if paper != elsewhere]
+    assert remaining == [len(order) - n for n in range(len(order) - 2)] + [1]
+    assert ids(cli, "--status", "read") == sorted([order[0], elsewhere])
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"seen_min": 2}, {"statuses": ["read"]}, {"since": "2025-09-26", "limit": 5}],
+)
+def test_search_keeps_the_ranking_of_the_papers_a_filter_keeps(
+    cli: Cli, library: Path, filters: dict[str, object]
+) -> None:
+    """Filters are checked a slice of the ranking at a time: what is kept is the ranking's
+    first papers that the filter lets through, in its order, as many as the limit allows."""
+    from papertriage import library as core
+    from papertriage.store import PaperFilter, Store
+
+    assert cli("mark", *ids(cli, "--sort", "title")[::7], "--read").exit_code == 0
+    where = PaperFilter.model_validate(filters)
+    with Store(library) as store:
+        ranking = [hit.paper.id for hit in core.search(store, "the OR of OR model*", PaperFilter())]
+        kept = store.matching_ids(where)
+        found = core.search(store, "the OR of OR model*", where)
+    assert len(ranking) > 100  # more than the first slice
+    assert [hit.paper.id for hit in found] == [p for p in ranking if p in kept][: where.limit]
+    assert found and all("\ue000" in hit.title + hit.snippet for hit in found)

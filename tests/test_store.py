@@ -530,7 +530,7 @@ def test_a_paper_twice_in_one_new_dump_is_made_once_and_shows_its_newest_text(
     )
     assert paper.abstract == newer.strip()
     store.sync_search_index()
-    assert [hit[0] for hit in store.search("zebrafish", None)] == [paper.id]
+    assert [hit[0] for hit in store.search("zebrafish")] == [paper.id]
     assert check_library(store).ok
 
 
@@ -597,3 +597,26 @@ def test_only_the_store_speaks_sql() -> None:
         and ("sqlite3" in path.read_text("utf-8") or ".execute(" in path.read_text("utf-8"))
     ]
     assert speaking == []
+
+
+def test_the_daily_queries_read_a_page_through_an_index(store: Store) -> None:
+    """`list` (newest first), `next` (best first) and a count read what they show through the
+    indexes of schema 9, not by sorting every paper (`USE TEMP B-TREE FOR ORDER BY`) or reading
+    every paper's text; the plans are checked, as timings in tests would not be."""
+    ingest_paths(store, [DUMPS])
+    statements: list[str] = []
+    store.conn.set_trace_callback(statements.append)
+    store.list_papers(PaperFilter(limit=20))
+    store.best_page(PaperFilter(statuses=["new"], limit=50))
+    store.count_papers(PaperFilter(statuses=["new"]))
+    store.conn.set_trace_callback(None)
+    plans = [  # the steps of each statement itself, not of the subqueries of its columns
+        [row[3] for row in store.conn.execute("EXPLAIN QUERY PLAN " + sql) if row[1] == 0]
+        for sql in statements
+        if sql.startswith("SELECT")
+    ]
+    listing, page, count = plans
+    assert "SCAN p USING INDEX papers_recent" in listing
+    assert "SCAN p USING INDEX papers_seen" in page
+    assert not any("FOR ORDER BY" in step and "RIGHT PART" not in step for step in listing + page)
+    assert not any(step.startswith("SEARCH c") for step in count)

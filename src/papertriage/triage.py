@@ -54,12 +54,24 @@ class Step(BaseModel):
 
 
 class Session:
-    """Shows `new` papers one at a time, best first (seen in most dumps, then newest)."""
+    """Shows `new` papers one at a time, best first (seen in most dumps, then newest).
+
+    The queue is read a page of ids at a time, as the user gets to it: a big library's new
+    papers, read whole, took seconds before the first one showed.
+    """
+
+    PAGE = 50
 
     def __init__(self, store: Store, where: PaperFilter) -> None:
         self.store = store
-        query = where.model_copy(update={"statuses": ["new"], "sort": "best", "limit": None})
-        self.queue = [paper.id for paper in store.list_papers(query)]
+        self._where = where.model_copy(
+            update={"statuses": ["new"], "sort": "best", "limit": self.PAGE}
+        )
+        page = store.best_page(self._where)
+        self.queue = [key[0] for key in page]
+        self._last = page[-1] if page else None
+        """The key of the last paper read into the queue: the next page starts after it."""
+        self._total = store.count_papers(self._where) if len(page) == self.PAGE else len(page)
         self.position = 0
         self.decided = 0
         self.whole_abstract = False
@@ -69,12 +81,21 @@ class Session:
 
     @property
     def remaining(self) -> int:
-        return len(self.queue) - self.position
+        return self._total - self.position
+
+    def _paper(self) -> str | None:
+        """The paper at the current position, reading the next page when it is reached."""
+        if self.position >= len(self.queue) < self._total:
+            page = self.store.best_page(self._where, self._last)
+            self.queue += [key[0] for key in page]
+            self._last = page[-1] if page else self._last
+            if len(page) < self.PAGE:  # papers decided elsewhere meanwhile are not shown
+                self._total = len(self.queue)
+        return self.queue[self.position] if self.position < len(self.queue) else None
 
     def current(self) -> PaperDetail | None:
-        if self.position >= len(self.queue):
-            return None
-        return self.store.paper_detail(self.queue[self.position])
+        paper = self._paper()
+        return None if paper is None else self.store.paper_detail(paper)
 
     def press(self, key: str) -> Step:
         key = key.strip().lower()[:1]
@@ -87,9 +108,9 @@ class Session:
             return Step(message=f"stopped: {self.decided} decided", done=True)
         if key == "u":
             return self._undo()
-        if self.position >= len(self.queue):
+        paper = self._paper()
+        if paper is None:
             return Step(message="nothing left to triage", done=True)
-        paper = self.queue[self.position]
         if key == "o":
             arxiv = self.store.paper_detail(paper).arxiv_id
             if arxiv is None:

@@ -53,6 +53,14 @@ _UPVOTES = (
     "coalesce((SELECT max(u.upvotes) FROM response_entries u WHERE u.arxiv_id = p.arxiv_id), -1)"
 )
 """A paper's upvotes for sorting: the most any response gave it; none (-1) sorts last."""
+_BEST = f"p.seen DESC, {_UPVOTES} DESC, p.last_seen IS NULL, p.last_seen DESC, p.id"
+"""Triage order (`next`, `--sort best`): seen in most dumps, then most upvoted, then newest."""
+BestKey = tuple[str, int, int, str | None]
+"""(paper id, seen, upvotes, last seen): where a paper stands in `_BEST`."""
+
+
+def _where(clauses: list[str]) -> str:
+    return " WHERE " + " AND ".join(clauses) if clauses else ""
 
 
 class PaperQueries(TriageQueries):
@@ -368,29 +376,64 @@ class PaperQueries(TriageQueries):
     def list_papers(self, where: PaperFilter) -> list[Paper]:
         clauses, params = self._filter(where)
         order = {
-            "date": "p.last_seen IS NULL, p.last_seen DESC, p.seen DESC, c.title",
+            # DESC puts papers never dated (NULL) last; said so rather than with `IS NULL`
+            # first, the index on last_seen gives the newest papers without sorting them all.
+            "date": "p.last_seen DESC, p.seen DESC, c.title",
             "title": "c.title COLLATE NOCASE, p.id",
             # The trending signal: seen in most dumps, then most upvoted, then newest.
             "seen": f"p.seen DESC, {_UPVOTES} DESC, p.last_seen DESC, c.title",
-            # Triage order: seen in most dumps, then most upvoted, then newest.
-            "best": f"p.seen DESC, {_UPVOTES} DESC, p.last_seen IS NULL, p.last_seen DESC, p.id",
+            "best": _BEST,
             "upvotes": f"{_UPVOTES} DESC, p.seen DESC, p.last_seen IS NULL, p.last_seen DESC, p.id",
         }[where.sort]
-        sql = f"SELECT {self._PAPER_COLUMNS} FROM {self._PAPERS}{clauses} ORDER BY {order}"
+        sql = f"SELECT {self._PAPER_COLUMNS} FROM {self._PAPERS}{_where(clauses)} ORDER BY {order}"
         if where.limit is not None:
             sql += " LIMIT ?"
             params.append(where.limit)
         return [self._paper(row) for row in self.conn.execute(sql, params)]
 
+    _SELECTED = "papers p LEFT JOIN paper_status st ON st.paper_id = p.id"
+    """`_PAPERS` without their text, for counting and choosing papers: reading the sighting
+    each paper shows cost a random read per paper (a third of a second at 230,000 papers).
+    The same papers: every paper shows one of its sightings (`check` verifies it)."""
+
     def count_papers(self, where: PaperFilter) -> int:
         """How many papers the filter matches, whatever its limit."""
         clauses, params = self._filter(where)
-        return int(
-            self.conn.execute(f"SELECT count(*) FROM {self._PAPERS}{clauses}", params).fetchone()[0]
-        )
+        sql = f"SELECT count(*) FROM {self._SELECTED}{_where(clauses)}"
+        return int(self.conn.execute(sql, params).fetchone()[0])
 
-    def _filter(self, where: PaperFilter) -> tuple[str, list[Any]]:
-        """The WHERE clause (or nothing) and its parameters for a filter, its limit aside."""
+    def matching_ids(self, where: PaperFilter) -> set[str]:
+        """The papers the filter matches, whatever its limit: ids only, no summaries."""
+        clauses, params = self._filter(where)
+        sql = f"SELECT p.id FROM {self._SELECTED}{_where(clauses)}"
+        return {row[0] for row in self.conn.execute(sql, params)}
+
+    def best_page(self, where: PaperFilter, after: BestKey | None = None) -> list[BestKey]:
+        """The first `where.limit` papers the filter matches in `best` order (after the paper
+        whose key is `after`), as sort keys, not summaries: `next` walks a big library a page
+        at a time, and the index on `seen` finds each page without sorting every paper."""
+        clauses, params = self._filter(where)
+        if after is not None:
+            paper, seen, upvotes, last_seen = after
+            dated, day = last_seen is not None, last_seen or ""
+            # Strictly after `after` in _BEST: (seen, upvotes) down, (undated, day) down, id up.
+            clauses.append(
+                "p.seen <= ? AND (p.seen < ? OR p.seen = ? AND (upvotes < ? OR upvotes = ? AND"
+                " ((p.last_seen IS NOT NULL) < ? OR (p.last_seen IS NOT NULL) = ? AND"
+                " (coalesce(p.last_seen, '') < ? OR coalesce(p.last_seen, '') = ? AND p.id > ?))))"
+            )
+            params += [seen, seen, seen, upvotes, upvotes, dated, dated, day, day, paper]
+        sql = (
+            f"SELECT p.id, p.seen, {_UPVOTES} AS upvotes, p.last_seen FROM {self._SELECTED}"
+            f"{_where(clauses)} ORDER BY {_BEST}"
+        )
+        if where.limit is not None:
+            sql += " LIMIT ?"
+            params.append(where.limit)
+        return [(row[0], row[1], row[2], row[3]) for row in self.conn.execute(sql, params)]
+
+    def _filter(self, where: PaperFilter) -> tuple[list[str], list[Any]]:
+        """The conditions of a filter, its limit aside, and their parameters."""
         clauses: list[str] = []
         params: list[Any] = []
         if where.since is not None and where.until is not None:
@@ -436,7 +479,7 @@ class PaperQueries(TriageQueries):
         if where.ids is not None:
             clauses.append("p.id IN (SELECT value FROM json_each(?))")
             params.append(json.dumps(where.ids))
-        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+        return clauses, params
 
     def paper_detail(self, paper_id: str) -> PaperDetail:
         row = self.conn.execute(
@@ -536,29 +579,37 @@ class PaperQueries(TriageQueries):
         )
         return [(row[0], row[1]) for row in rows]
 
-    def search(self, query: str, limit: int | None) -> list[tuple[str, float, str, str]]:
-        """(paper id, rank, highlighted title, abstract snippet), best first.
-
-        bm25 weighs a title match ten times an abstract match. Highlights are marked with the
-        private-use characters U+E000 (start) and U+E001 (end) for the renderer to style.
-        """
+    def search(self, query: str) -> list[tuple[str, float]]:
+        """(paper id, rank) of every match, best first: bm25 weighs a title match ten times an
+        abstract match. Marking the words matched is `search_marks`'s, for the few shown."""
         sql = (
-            "SELECT p.id, bm25(papers_fts, 10.0, 1.0) AS rank,"
-            " highlight(papers_fts, 0, char(57344), char(57345)),"
-            " snippet(papers_fts, 1, char(57344), char(57345), '…', 24)"
+            "SELECT p.id, bm25(papers_fts, 10.0, 1.0) AS rank"
             " FROM papers_fts JOIN papers p ON p.sighting_id = papers_fts.rowid"
             " WHERE papers_fts MATCH ? ORDER BY rank"
         )
-        params: list[Any] = [query]
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
         try:
-            return [(r[0], r[1], r[2], r[3]) for r in self.conn.execute(sql, params)]
+            return [(r[0], r[1]) for r in self.conn.execute(sql, (query,))]
         except sqlite3.OperationalError as exc:
             if getattr(exc, "sqlite_errorcode", -1) != sqlite3.SQLITE_ERROR:
                 raise
             raise SearchQueryError(str(exc)) from None
+
+    def search_marks(self, query: str, paper_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """(highlighted title, abstract snippet) of papers `search` found with this query.
+
+        Highlights are marked with the private-use characters U+E000 (start) and U+E001 (end)
+        for the renderer to style. Made for the papers shown only: for every match, they took
+        twenty times as long as the search.
+        """
+        rows = self.conn.execute(
+            "SELECT p.id, highlight(papers_fts, 0, char(57344), char(57345)),"
+            " snippet(papers_fts, 1, char(57344), char(57345), '…', 24)"
+            # CROSS JOIN: from the papers to their index entries, not through every match.
+            " FROM papers p CROSS JOIN papers_fts ON papers_fts.rowid = p.sighting_id"
+            " WHERE p.id IN (SELECT value FROM json_each(?)) AND papers_fts MATCH ?",
+            (json.dumps(list(paper_ids)), query),
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
 
     def titles(self) -> list[tuple[str, str]]:
         """(paper id, title) of every paper, for matching a title fragment."""

