@@ -8,9 +8,10 @@ that no later run undoes them.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import combinations
-from typing import Literal
+from itertools import chain, combinations
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pydantic import BaseModel
 
@@ -23,11 +24,15 @@ from .dedupe import (
     score_pair,
     title_similarity,
 )
+from .dedupe.blocking import Rarity, abstract_opening, abstract_openings
 from .errors import UsageError
 from .faults import pause_point
 from .normalize import fold, paper_id
 from .store import Store
 from .tagging import Tagger
+
+if TYPE_CHECKING:
+    from .dedupe.index import TitleIndex
 
 
 class DedupeSummary(BaseModel):
@@ -41,12 +46,79 @@ class DedupeSummary(BaseModel):
     """Possible duplicates proposed for review."""
 
 
-def _entries(store: Store) -> list[Entry]:
+_INDEX_FROM = 20_000
+"""Titles from which a library keeps a `TitleIndex` for its incremental dedupes: below, reading
+every title and abstract takes a fraction of a second."""
+_INDEX_STALE = 0.1
+"""Titles added since the index was made, as a share of those in it, at which it is made again
+(with every title read once more), so that a day's dedupe keeps reading few titles."""
+
+
+def _entries(store: Store, rows: list[tuple[str, str, str, str]] | None = None) -> list[Entry]:
     arxiv = store.variant_arxiv()
     return [
         Entry(id=variant, key=key, title=title, abstract=abstract, arxiv_id=arxiv.get(variant))
-        for variant, key, title, abstract in store.variant_texts()
+        for variant, key, title, abstract in (store.variant_texts() if rows is None else rows)
     ]
+
+
+class _Part(NamedTuple):
+    """The part of a library an incremental dedupe reads, with the whole library's counts."""
+
+    entries: list[Entry]
+    frequency: dict[str, int]
+    openings: list[str | None]
+
+
+def _nearby(store: Store, index: TitleIndex, pending: set[str], config: DedupeConfig) -> _Part:
+    """The new titles, the titles added since the index, and the titles that share a block
+    key with a new one: all that the new titles' blocks hold (see `blocks`)."""
+    import numpy as np  # only when deduping a big library
+
+    from .dedupe.index import opening_hash, variant_hex
+
+    recent = store.variant_texts(after=index.upto)
+    added = Counter(chain.from_iterable(set(row[1].split()) for row in recent))
+
+    def count(word: str) -> int:
+        return index.count(word) + added[word]
+
+    new = [row for row in recent if row[0] in pending]
+    rarity = Rarity({w: count(w) for row in new for w in row[1].split()}, config.max_block)
+    wanted: set[str] = set()
+    for _, key, title, abstract in new:
+        wanted |= rarity.filed_under(key, title, abstract_opening(abstract), config.block_words)
+    openings = {opening for opening in wanted if " " in opening}
+    near = np.union1d(
+        index.holders(wanted - openings), index.with_openings(map(opening_hash, openings))
+    )
+    rows = store.variant_texts(ids=map(variant_hex, near.tolist()), after=index.upto)
+    frequency = {w: count(w) for row in rows for w in row[1].split()}
+    return _Part(_entries(store, rows), frequency, abstract_openings([row[3] for row in rows]))
+
+
+def _keep_index(
+    store: Store,
+    index: TitleIndex | None,
+    entries: Sequence[Entry],
+    openings: Sequence[str | None],
+    config: DedupeConfig,
+) -> None:
+    """Make the library's title index if it has none and is big enough, or if many titles came
+    since it was made; `entries` are every title of the library when `index` is None."""
+    upto = store.last_variant()
+    if index is not None:
+        if store.variant_count() - index.size <= _INDEX_STALE * index.size:
+            return
+        entries = _entries(store)
+        openings = abstract_openings([entry.abstract for entry in entries])
+    if len(entries) < _INDEX_FROM:
+        return
+    from .dedupe.index import build_index
+
+    keys = [entry.key or fold(entry.title) for entry in entries]
+    made = build_index(upto, [e.id for e in entries], keys, openings, config.max_block)
+    store.save_title_index(made.to_blobs())
 
 
 def tag_papers(store: Store, tagger: Tagger, papers: Iterable[str]) -> None:
@@ -70,19 +142,35 @@ def dedupe_library(
     run picks them up. With `tagger`, merged papers are tagged in the same transaction;
     without, they wait for the caller's `tag_pending` (an ingest tags all it changed).
     """
+    config = config or DedupeConfig()
     with store.atomic(), collector_paused():
         pending = store.pending_variants()
         if not pending and not full:
             return DedupeSummary(considered=0, merged=0, candidates=0)
-        entries = _entries(store)
-        # When every title is new (a first ingest), the full run is the same question, and
-        # its blocking can skip more pairs.
-        everything = full or all(entry.id in pending for entry in entries)
+        stored = None if full else store.title_index()
+        index = None
+        if stored is not None:
+            from .dedupe.index import TitleIndex  # numpy: only when deduping a big library
+
+            index = TitleIndex.from_blobs(stored)
+        if index is not None:  # a big library: read the new titles and their neighbours
+            entries, frequency, openings = _nearby(store, index, pending, config)
+            new_ids: set[str] | None = pending
+        else:
+            entries = _entries(store)
+            frequency = None
+            openings = abstract_openings([entry.abstract for entry in entries])
+            # When every title is new (a first ingest), the full run is the same question,
+            # and its blocking can skip more pairs.
+            everything = full or all(entry.id in pending for entry in entries)
+            new_ids = None if everything else pending
         result = find_duplicates(
             entries,
             config,
             distinct=store.distinct_pairs(),
-            new_ids=None if everything else pending,
+            new_ids=new_ids,
+            frequency=frequency,
+            openings=openings,
         )
         evidence: dict[str, PairScore] = {}
         for cluster in result.clusters:
@@ -104,6 +192,7 @@ def dedupe_library(
             for pair in result.candidates
         )
         store.mark_deduped()
+        _keep_index(store, index, entries, openings, config)
         pause_point("dedupe")
     return DedupeSummary(
         considered=len(entries) if full else len(pending),

@@ -9,7 +9,7 @@ with its square.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from itertools import chain
 
 from papertriage.dedupe.models import DedupeConfig, Entry, PairScore
@@ -48,12 +48,53 @@ def abstract_opening(abstract: str) -> str | None:
     return " ".join(words[:OPENING_WORDS])
 
 
+def abstract_openings(abstracts: Sequence[str]) -> list[str | None]:
+    """`abstract_opening` of each abstract, each distinct text once (variants share them)."""
+    by_text: dict[str, str | None] = {}
+    openings = []
+    for abstract in abstracts:
+        if abstract not in by_text:
+            by_text[abstract] = abstract_opening(abstract)
+        openings.append(by_text[abstract])
+    return openings
+
+
+class Rarity:
+    """The words usable as block keys (held by 2 to `limit` titles), rarest first (ties by the
+    word), and what files a title under them."""
+
+    __slots__ = ("by_rarity", "rank")
+
+    def __init__(self, frequency: Mapping[str, int], limit: int) -> None:
+        self.by_rarity = sorted(
+            (w for w, n in frequency.items() if 1 < n <= limit), key=lambda w: (frequency[w], w)
+        )
+        self.rank = {word: at for at, word in enumerate(self.by_rarity)}
+        """Each word's place, so that each title sorts small ints."""
+
+    def filed_under(self, key: str, title: str, opening: str | None, most: int) -> set[str]:
+        """The block keys of one title: its `most` rarest words, as many of its subtitle's
+        (after a name before a colon), and its abstract's opening."""
+        rank, by_rarity = self.rank, self.by_rarity
+        ws = key.split()
+        picked = {by_rarity[at] for at in sorted({rank[w] for w in ws if w in rank})[:most]}
+        if " " in key and (count := name_words(title)):
+            sub = sorted({rank[w] for w in ws[count:] if w in rank})[:most]
+            picked.update(by_rarity[at] for at in sub)
+        if opening is not None:
+            picked.add(opening)
+        return picked
+
+
 def blocks(
     keys: Sequence[str],
     titles: Sequence[str],
     abstracts: Sequence[str],
     config: DedupeConfig,
     new: Collection[int] | None = None,
+    *,
+    frequency: Mapping[str, int] | None = None,
+    openings: Sequence[str | None] | None = None,
 ) -> list[tuple[int, ...]]:
     """Entries filed under their `block_words` rarest words, once more for the subtitle alone,
     and under their abstract's opening.
@@ -64,35 +105,22 @@ def blocks(
     too catches a title that lost its name (`A^2E: ...` / `...`); the abstract's opening, titles
     typo'd in more words than that (an opening has spaces, so it is never taken for a word).
     With `new`, only the blocks of those entries are built: a pair with a new entry shares one
-    of the new entry's keys.
+    of the new entry's keys. `frequency` (titles holding each word) is counted over `keys`
+    unless given: an incremental run over a part of a library gives the whole library's.
+    `openings` are `abstract_openings(abstracts)`, if already made.
     """
-    # words are split again where needed: a million lists of words would outweigh the titles
-    frequency = Counter(chain.from_iterable(set(key.split()) for key in keys))
+    if frequency is None:
+        # words are split again where needed: a million lists of words would outweigh titles
+        frequency = Counter(chain.from_iterable(set(key.split()) for key in keys))
     limit = config.max_block
-    by_text: dict[str, str | None] = {}  # variants share abstract texts
-    openings = []
-    for abstract in abstracts:
-        if abstract not in by_text:
-            by_text[abstract] = abstract_opening(abstract)
-        openings.append(by_text[abstract])
-    del by_text
+    if openings is None:
+        openings = abstract_openings(abstracts)
 
-    # Usable words by rarity (ties by the word), so that each entry sorts small ints.
-    by_rarity = sorted(
-        (w for w, n in frequency.items() if 1 < n <= limit), key=lambda w: (frequency[w], w)
-    )
-    rank = {word: at for at, word in enumerate(by_rarity)}
+    rarity = Rarity(frequency, limit)
     most = config.block_words
 
     def chosen(index: int) -> set[str]:
-        ws = keys[index].split()
-        picked = {by_rarity[at] for at in sorted({rank[w] for w in ws if w in rank})[:most]}
-        if " " in keys[index] and (count := name_words(titles[index])):
-            sub = sorted({rank[w] for w in ws[count:] if w in rank})[:most]
-            picked.update(by_rarity[at] for at in sub)
-        if (opening := openings[index]) is not None:
-            picked.add(opening)
-        return picked
+        return rarity.filed_under(keys[index], titles[index], openings[index], most)
 
     postings: defaultdict[str, list[int]] = defaultdict(list)
     if new is None:
@@ -107,8 +135,6 @@ def blocks(
             if not wanted.isdisjoint(key.split()) or openings[index] in wanted:
                 for word in chosen(index) & wanted:
                     postings[word].append(index)
-    frequency.clear()
-    rank.clear()
     unique: dict[tuple[int, ...], None] = {}  # a title's words are often another's too
     while postings:
         members = postings.popitem()[1]

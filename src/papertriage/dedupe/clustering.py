@@ -9,7 +9,7 @@ so a chain A~B~C whose ends do not match goes to review instead of being merged.
 from __future__ import annotations
 
 import gc
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from rapidfuzz import fuzz, process
@@ -226,16 +226,21 @@ def find_duplicates(
     *,
     distinct: Iterable[tuple[str, str]] = (),
     new_ids: Collection[str] | None = None,
+    frequency: Mapping[str, int] | None = None,
+    openings: Sequence[str | None] | None = None,
 ) -> DedupeResult:
     """Cluster the entries that are one paper; list the pairs a person should look at.
 
     `entries` come oldest first and keep that order inside each cluster. `distinct` pairs were
     judged different by the user: never merged, never proposed. With `new_ids`, only pairs with
-    at least one new entry are considered (incremental ingest).
+    at least one new entry are considered (incremental ingest); then `entries` may be a part
+    of a library (the new entries and their neighbours) with the whole library's word
+    `frequency` (see `blocks`, which also takes the `openings` if made).
     """
     config = config or DedupeConfig()
+    apart = {frozenset(pair) for pair in distinct}
     with collector_paused():
-        return _find(entries, config, {frozenset(pair) for pair in distinct}, new_ids)
+        return _find(entries, config, apart, new_ids, frequency, openings)
 
 
 @contextmanager
@@ -259,6 +264,8 @@ def _find(
     config: DedupeConfig,
     apart: set[frozenset[str]],
     new_ids: Collection[str] | None,
+    frequency: Mapping[str, int] | None,
+    openings: Sequence[str | None] | None,
 ) -> DedupeResult:
     from papertriage.dedupe.pairs import (  # numpy: only when deduping
         PairCodes,
@@ -275,12 +282,16 @@ def _find(
     codes = PairCodes(len(entries))
     if new_ids is None:
         every = [Features(entry, key, texts) for entry, key in zip(entries, keys, strict=True)]
-        groups = blocks(keys, titles, abstracts, config)
+        groups = blocks(keys, titles, abstracts, config, frequency=frequency, openings=openings)
         pairs = candidate_codes(groups, keys, every, codes, config, absorb=True)
         features[:] = every
     else:
         new = {index for index, entry in enumerate(entries) if entry.id in new_ids}
-        groups = blocks(keys, titles, abstracts, config, new) if new else []
+        groups = (
+            blocks(keys, titles, abstracts, config, new, frequency=frequency, openings=openings)
+            if new
+            else []
+        )
         pairs = thin_versions(new_codes(groups, keys, new, codes, config), codes, keys, abstracts)
     clusterer = _Clusterer(entries, keys, features, texts, apart, config)
     for i, j, title in codes.decoded(pairs):

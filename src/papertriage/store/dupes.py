@@ -46,8 +46,12 @@ class DupeQueries(StoreBase):
     def mark_deduped(self) -> None:
         self.conn.execute("UPDATE variants SET deduped = 1 WHERE deduped = 0")
 
-    def variant_texts(self) -> list[tuple[str, str, str, str]]:
-        """(variant id, key, title, abstract) of every variant still seen, oldest first.
+    def variant_texts(
+        self, ids: Iterable[str] | None = None, after: int | None = None
+    ) -> list[tuple[str, str, str, str]]:
+        """(variant id, key, title, abstract) of every variant still seen, oldest first; with
+        `ids` or `after`, only those variants and those after that rowid (an incremental
+        dedupe's part of the library).
 
         The text is that of the variant's earliest sighting, its representative. Rows come as
         plain tuples: there is one per distinct title of the library, a million in a big one.
@@ -56,19 +60,57 @@ class DupeQueries(StoreBase):
         one string: versions of a paper share theirs (18 versions of each paper took 487 MB for
         100k titles).
         """
+        sql = (
+            "SELECT v.first_seen IS NULL, coalesce(v.first_seen, ''), v.rowid,"
+            " v.id, v.key, s.title, s.abstract"
+            " FROM variants v JOIN sightings s ON s.id = v.sighting_id"
+        )
+        wheres: list[str] = []
+        params: list[int | str] = []
+        if after is not None:
+            wheres.append("v.rowid > ?")
+            params.append(after)
+        if ids is not None:
+            wheres.append("v.id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(list(ids)))
+        if wheres:
+            sql += " WHERE " + " OR ".join(wheres)
         cursor = self.conn.cursor()
         cursor.row_factory = None
         with self.small_cache():
-            cursor.execute(
-                "SELECT v.first_seen IS NULL, coalesce(v.first_seen, ''), v.rowid,"
-                " v.id, v.key, s.title, s.abstract"
-                " FROM variants v JOIN sightings s ON s.id = v.sighting_id"
-            )
+            cursor.execute(sql, params)
             shared: dict[str, str] = {}
             rows = [(*row[:6], shared.setdefault(row[6], row[6])) for row in cursor]
             del shared
         rows.sort()  # rowids are distinct: the texts are never compared
         return [row[3:] for row in rows]
+
+    def last_variant(self) -> int:
+        """The rowid of the latest variant (0 in an empty library)."""
+        return int(self.conn.execute("SELECT coalesce(max(rowid), 0) FROM variants").fetchone()[0])
+
+    def variant_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM variants").fetchone()[0])
+
+    def title_index(self) -> dict[str, bytes | int] | None:
+        """The stored `TitleIndex` as its blobs, if the library has one."""
+        row = self.conn.execute(
+            "SELECT upto, size, words, counts, starts, postings, openings, opening_titles"
+            " FROM title_index"
+        ).fetchone()
+        if row is None:
+            return None
+        names = ("upto", "size", "words", "counts", "starts", "postings", "openings")
+        return dict(zip((*names, "opening_titles"), tuple(row), strict=True))
+
+    def save_title_index(self, blobs: dict[str, bytes | int]) -> None:
+        self.conn.execute("DELETE FROM title_index")
+        self.conn.execute(
+            "INSERT INTO title_index (id, upto, size, words, counts, starts, postings, openings,"
+            " opening_titles) VALUES (1, :upto, :size, :words, :counts, :starts, :postings,"
+            " :openings, :opening_titles)",
+            blobs,
+        )
 
     def variant_paper_map(self, variant_ids: Iterable[str]) -> dict[str, str]:
         rows = self.conn.execute(

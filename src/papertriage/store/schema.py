@@ -285,6 +285,32 @@ DROP INDEX papers_last_seen;
 CREATE INDEX papers_recent ON papers(last_seen, seen);
 """
 
+# What an incremental dedupe needs of the titles it does not load (`dedupe/index.py`), as of
+# variant `upto`; later variants are read from `variants`. A variant that goes, or shows
+# another sighting (so maybe another abstract), drops it: the next dedupe makes it again.
+_V10 = """
+CREATE TABLE title_index (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    upto INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    words BLOB NOT NULL,
+    counts BLOB NOT NULL,
+    starts BLOB NOT NULL,
+    postings BLOB NOT NULL,
+    openings BLOB NOT NULL,
+    opening_titles BLOB NOT NULL
+);
+CREATE TRIGGER title_index_variant_gone AFTER DELETE ON variants
+BEGIN
+    DELETE FROM title_index;
+END;
+CREATE TRIGGER title_index_variant_moved AFTER UPDATE OF sighting_id ON variants
+    WHEN old.sighting_id IS NOT new.sighting_id AND old.rowid <= (SELECT upto FROM title_index)
+BEGIN
+    DELETE FROM title_index;
+END;
+"""
+
 
 def _script(sql: str) -> Migration:
     """A migration made of plain SQL statements, run inside the migration's transaction."""
@@ -312,4 +338,5 @@ MIGRATIONS: list[Migration] = [
     _v7,
     _script(_V8),
     _script(_V9),
+    _script(_V10),
 ]
