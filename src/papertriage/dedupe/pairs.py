@@ -117,19 +117,15 @@ class EntryTable:
         self.compact = [compact for _, compact in parts]
         self.lengths = np.fromiter(map(len, self.compact), dtype=np.int64, count=count)
         self.abstracts = _ids(feature.entry.abstract for feature in features)
-        self.sizes = np.fromiter(
-            (feature.sketch[0] for feature in features), dtype=np.int64, count=count
-        )
-        # One sketch row per distinct abstract (`abstracts` indexes them): versions share one.
-        firsts = np.unique(self.abstracts, return_index=True)[1].tolist()
-        width = (SKETCH_BITS + 1) // 8
-        self.sketches = np.empty((len(firsts), width // 8), dtype="<u8")
-        for start in range(0, len(firsts), _SKETCH_ROWS):  # not all as bytes at once
-            part = firsts[start : start + _SKETCH_ROWS]
-            joined = b"".join(features[at].sketch[1].to_bytes(width, "little") for at in part)
-            self.sketches[start : start + len(part)] = np.frombuffer(joined, dtype="<u8").reshape(
-                len(part), width // 8
-            )
+        # Sketches are made only for the entries of pairs (`ensure`): most titles of a library
+        # of distinct papers are in none, and an abstract's sketch costs ~40 us. One row per
+        # distinct abstract (`abstracts` indexes them): versions share one. Rows not made stay
+        # untouched zeros, which take no memory.
+        self.features = features
+        self.first = np.unique(self.abstracts, return_index=True)[1]
+        self.sizes = np.zeros(len(self.first), dtype=np.int64)
+        self.sketches = np.zeros((len(self.first), (SKETCH_BITS + 1) // 64), dtype="<u8")
+        self.known = np.zeros(len(self.first), dtype=bool)
         self.names = np.fromiter(
             (feature.name_words for feature in features), dtype=np.int64, count=count
         )
@@ -143,6 +139,19 @@ class EntryTable:
                 zip(features, self.abstracts.tolist(), strict=True)
             )
         )
+
+    def ensure(self, entries: npt.NDArray[np.int64]) -> None:
+        """Make the sketches of these entries' abstracts, if not made yet."""
+        texts = np.unique(self.abstracts[entries])
+        texts = texts[~self.known[texts]]
+        width = (SKETCH_BITS + 1) // 8
+        for start in range(0, len(texts), _SKETCH_ROWS):  # not all as bytes at once
+            part = texts[start : start + _SKETCH_ROWS]
+            made = [self.features[at].sketch for at in self.first[part].tolist()]
+            self.sizes[part] = [size for size, _ in made]
+            joined = b"".join(bits.to_bytes(width, "little") for _, bits in made)
+            self.sketches[part] = np.frombuffer(joined, dtype="<u8").reshape(len(part), width // 8)
+        self.known[texts] = True
 
 
 def _word_map(feature: Features) -> int:
@@ -226,6 +235,10 @@ def block_codes(
             yield from (codes.code(other, index, score) for other, score in found)
 
     blocks = list(blocks)
+    if table is not None:
+        # `_VersionScores` reads the sketches of its blocks' entries from the scoring threads.
+        versioned = [block for block in blocks if _VersionScores.wanted(block, table)]
+        table.ensure(np.fromiter(chain.from_iterable(versioned), dtype=np.int64))
     found = _Collected()
     # Blocks are independent, and `cdist` and numpy let go of the GIL: one thread per core
     # for the big blocks, while this one takes the small ones.
@@ -287,8 +300,13 @@ class _VersionScores:
         config: DedupeConfig,
     ) -> _VersionScores | None:
         """The scorer for a block, or None when no two of its titles are versions of one."""
-        groups = len(np.unique(table.versions[members]))
-        return cls(texts, members, table, config) if groups < len(members) else None
+        return cls(texts, members, table, config) if cls.wanted(members, table) else None
+
+    @staticmethod
+    def wanted(block: Sequence[int] | npt.NDArray[np.int64], table: EntryTable) -> bool:
+        """Whether two titles of a block (one scored in bulk) are versions of one."""
+        members = np.asarray(block, dtype=np.int64)
+        return len(block) > _SMALL and len(np.unique(table.versions[members])) < len(block)
 
     def rows(self, start: int, stop: int, wanted: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
         """Scores of rows start:stop with columns :stop, 0 below the cutoff; computed only where
@@ -500,6 +518,7 @@ def dismissed(
     for start in range(0, len(pairs), _FILTER_ROWS):
         part = pairs[start : start + _FILTER_ROWS]
         low, high = codes.ends(part)
+        table.ensure(np.concatenate([low, high]))
         title = codes.titles(part)
         other_names = (table.names[low] > 0) & (table.names[high] > 0)
         other_names &= (table.name_maps[low] & table.name_maps[high]) == 0
@@ -518,12 +537,12 @@ def _conflict(
     low: npt.NDArray[np.int64], high: npt.NDArray[np.int64], table: EntryTable, config: DedupeConfig
 ) -> npt.NDArray[np.bool_]:
     """`conflict_proved` of each pair, from the sketch arrays."""
-    size_low, size_high = table.sizes[low], table.sizes[high]
+    sketches, text = table.sketches, table.abstracts
+    size_low, size_high = table.sizes[text[low]], table.sizes[text[high]]
     low_smaller = size_low <= size_high
     small = np.where(low_smaller, low, high)
     large = np.where(low_smaller, high, low)
     size = np.minimum(size_low, size_high)
-    sketches, text = table.sketches, table.abstracts
     missing = np.bitwise_count(sketches[text[small]] & ~sketches[text[large]]).sum(axis=1)
     share = 100.0 * (size - missing) / np.maximum(size, 1)
     proved: npt.NDArray[np.bool_] = tenths(share) / 10 < config.abstract_conflict
