@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from .errors import AmbiguousIdError, NotFoundError, SearchQueryError, UsageError
 from .models import Paper, paper_links
@@ -35,6 +35,8 @@ def check_source(store: Store, source: str | None) -> None:
 
 class SearchHit(BaseModel):
     """A paper found by `search`, with its title and an abstract snippet highlighted."""
+
+    model_config = ConfigDict(defer_build=True)  # built when first used, as in `models`
 
     paper: Paper
     rank: float
