@@ -1,7 +1,5 @@
 """What every command shares: the app, its options, error handling and the library."""
 
-from __future__ import annotations
-
 import datetime as dt
 import functools
 import os
@@ -315,7 +313,7 @@ def statuses(chosen: list[StatusChoice] | None) -> list[Status]:
 
 
 def paper_filter(
-    tax: Taxonomy | None,
+    tax: "Taxonomy | None",
     since: str | None,
     until: str | None,
     source: str | None,
@@ -401,7 +399,7 @@ def open_store(db: Path | None, *, create: bool = False) -> Store:
     return Store(resolve_db_path(db), create=create)
 
 
-def library_taxonomy(option: Path | None, db: Path | None) -> Taxonomy:
+def library_taxonomy(option: Path | None, db: Path | None) -> "Taxonomy":
     """The taxonomy a command uses: as `library.resolve_taxonomy`, with the one the library
     remembers when it exists (commands that resolve it before they open the library)."""
     from .. import library

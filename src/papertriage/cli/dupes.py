@@ -1,7 +1,5 @@
 """Commands about duplicates: dupes, merge, split, distinct."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

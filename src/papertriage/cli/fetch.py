@@ -1,7 +1,5 @@
 """The command that downloads Daily Papers API responses and ingests them: fetch."""
 
-from __future__ import annotations
-
 import datetime as dt
 from pathlib import Path
 from typing import Annotated

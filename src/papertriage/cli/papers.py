@@ -1,7 +1,5 @@
 """Commands that bring papers in and show them: ingest, list, show, stats, export."""
 
-from __future__ import annotations
-
 import io
 import sys
 from enum import StrEnum

@@ -1,7 +1,5 @@
 """Commands that keep the library safe: check, backup, decisions export/import."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """Commands about tags: tags (list, explain, eval), retag, tag."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated

@@ -1,7 +1,5 @@
 """Commands for deciding what to read: mark, undo, next, search."""
 
-from __future__ import annotations
-
 import sys
 from collections.abc import Generator
 from typing import Annotated
