@@ -1,8 +1,8 @@
 """Finding papers without changing the library: full-text search, and a paper by id, id prefix
 or title words.
 
-Apart from `library` (ingest, dedupe, tagging), so the commands that only read start without
-importing the write side.
+Kept apart from `library` (ingest, dedupe, tagging) so that the commands that only read start
+without importing the write side.
 """
 
 from __future__ import annotations
