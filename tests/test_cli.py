@@ -224,6 +224,53 @@ def test_commands_start_without_numpy() -> None:
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
+_RUN_THEN_LIST_MODULES = """
+import sys
+from papertriage.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(*sorted(sys.modules), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["list", "--limit", "20"],
+        ["search", "reasoning"],
+        ["show", "reasoning"],
+        ["show", "PAPER"],
+        ["next"],
+    ],
+)
+def test_read_commands_start_without_the_write_side(
+    cli: Cli, library: Path, args: list[str]
+) -> None:
+    """Start-up is most of a daily command on a big library (issue 17): the commands that only
+    read leave dedupe, merging, ingest, fetch and tagging (pydantic models built at import)
+    unimported."""
+    assert cli("ingest", str(DUMPS)).exit_code == 0
+    paper = papers_json(cli)[0]["id"]
+    argv = [str(paper) if arg == "PAPER" else arg for arg in args]
+    ran = subprocess.run(
+        [sys.executable, "-c", _RUN_THEN_LIST_MODULES, *argv],
+        input="q\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    modules = ran.stderr.split()
+    assert "papertriage.cli" in modules, ran.stderr
+    write_side = ["dedupe", "merging", "ingest", "fetch", "tagging"]
+    loaded = [
+        name for name in ["numpy"] + [f"papertriage.{n}" for n in write_side] if name in modules
+    ]
+    assert loaded == [], f"{' '.join(argv)} imported {loaded}"
+
+
 def test_show_title_words_that_read_like_an_id_error(cli: Cli) -> None:
     """A title word such as `ambiguous` is looked up as a title, whatever the id lookup said."""
     from .conftest import CORPUS

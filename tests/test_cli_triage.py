@@ -240,15 +240,17 @@ def test_search_keeps_the_ranking_of_the_papers_a_filter_keeps(
 ) -> None:
     """Filters are checked a slice of the ranking at a time: what is kept is the ranking's
     first papers that the filter lets through, in its order, as many as the limit allows."""
-    from papertriage import library as core
+    from papertriage import lookup
     from papertriage.store import PaperFilter, Store
 
     assert cli("mark", *ids(cli, "--sort", "title")[::7], "--read").exit_code == 0
     where = PaperFilter.model_validate(filters)
     with Store(library) as store:
-        ranking = [hit.paper.id for hit in core.search(store, "the OR of OR model*", PaperFilter())]
+        ranking = [
+            hit.paper.id for hit in lookup.search(store, "the OR of OR model*", PaperFilter())
+        ]
         kept = store.matching_ids(where)
-        found = core.search(store, "the OR of OR model*", where)
+        found = lookup.search(store, "the OR of OR model*", where)
     assert len(ranking) > 100  # more than the first slice
     assert [hit.paper.id for hit in found] == [p for p in ranking if p in kept][: where.limit]
     assert found and all("\ue000" in hit.title + hit.snippet for hit in found)

@@ -1,4 +1,8 @@
-"""Typed records passed between the core modules and the CLI."""
+"""Typed records passed between the core modules and the CLI.
+
+Models build their validators when first used (`defer_build`), not at import: the first build
+costs pydantic tens of milliseconds, which `--help` and a failed lookup need not pay.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ STATUSES: tuple[Status, ...] = ("new", "read", "starred", "later", "skipped")
 class Record(BaseModel):
     """One paper as one dump lists it: a title paragraph and its abstract paragraph."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     title: str
     abstract: str
@@ -33,6 +37,8 @@ class Record(BaseModel):
 class Sighting(BaseModel):
     """Where a paper was seen: one record of one dump, as stored."""
 
+    model_config = ConfigDict(defer_build=True)
+
     source: str
     date: dt.date | None
     position: int
@@ -43,6 +49,8 @@ class Sighting(BaseModel):
 
 class Paper(BaseModel):
     """A paper of the library: the canonical text and a summary of where it was seen."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: str
     title: str

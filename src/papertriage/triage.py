@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from .errors import UsageError
 from .models import PaperDetail, Status, paper_links
@@ -44,6 +44,8 @@ def undo(store: Store) -> list[tuple[str, str, str]]:
 
 class Step(BaseModel):
     """What a key press did, for the screen."""
+
+    model_config = ConfigDict(defer_build=True)  # built when first used, as in `models`
 
     message: str
     done: bool = False

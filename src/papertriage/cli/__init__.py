@@ -1,6 +1,10 @@
 """The `papertriage` command: options in, one call into the core, rendering out.
 
 `common` holds the app and what every command shares; each module registers its commands.
+A command imports the write side of the core (`library`, ingest, dedupe, tagging, fetch) in its
+own body: start-up is most of a daily command's time, and `list`, `show`, `search` and `next`
+need none of it. Nor is `from __future__ import annotations` used in cli/: typer reads every
+command's annotations at each start, and evaluating them from strings cost it 7 ms.
 """
 
 from typing import Any

@@ -1,7 +1,5 @@
 """What every command shares: the app, its options, error handling and the library."""
 
-from __future__ import annotations
-
 import datetime as dt
 import functools
 import os
@@ -10,18 +8,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar, cast
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from .. import __version__, library
+from .. import __version__, lookup
 from ..dates import parse_user_date
 from ..errors import PapertriageError, UsageError, plain_words
 from ..models import STATUSES, Status
 from ..render import Format, error, show_choices
 from ..store import PaperFilter, SortKey, Store, resolve_db_path
-from ..tagging import Taxonomy
+
+if TYPE_CHECKING:
+    from ..tagging import Taxonomy
 
 COUNT_MAX = 1_000_000_000
 """The largest count an option takes: far above any library, far below SQLite's integers."""
@@ -313,7 +313,7 @@ def statuses(chosen: list[StatusChoice] | None) -> list[Status]:
 
 
 def paper_filter(
-    tax: Taxonomy | None,
+    tax: "Taxonomy | None",
     since: str | None,
     until: str | None,
     source: str | None,
@@ -332,6 +332,8 @@ def paper_filter(
     tags, any_tags = tag or [], any_tag or []
     if tags or any_tags:
         assert tax is not None, "tag filters need the taxonomy to check them against"
+        from .. import library
+
         library.check_tags(tax, tags + any_tags)
     first, last = user_date(since), user_date(until)
     if first is not None and last is not None and first > last:
@@ -378,17 +380,17 @@ PapersWords = Annotated[
 def find_paper(store: Store, words: list[str]) -> str:
     """The paper the words name; when several titles fit, they are listed to choose from."""
     try:
-        return library.find_paper(store, " ".join(words))
-    except library.AmbiguousTitle as exc:
+        return lookup.find_paper(store, " ".join(words))
+    except lookup.AmbiguousTitle as exc:
         show_choices(exc.choices)
         raise
 
 
 def find_papers(store: Store, words: list[str]) -> list[str]:
-    """The papers the words name (see `library.find_papers`), choices listed as above."""
+    """The papers the words name (see `lookup.find_papers`), choices listed as above."""
     try:
-        return library.find_papers(store, words)
-    except library.AmbiguousTitle as exc:
+        return lookup.find_papers(store, words)
+    except lookup.AmbiguousTitle as exc:
         show_choices(exc.choices)
         raise
 
@@ -397,9 +399,11 @@ def open_store(db: Path | None, *, create: bool = False) -> Store:
     return Store(resolve_db_path(db), create=create)
 
 
-def library_taxonomy(option: Path | None, db: Path | None) -> Taxonomy:
+def library_taxonomy(option: Path | None, db: Path | None) -> "Taxonomy":
     """The taxonomy a command uses: as `library.resolve_taxonomy`, with the one the library
     remembers when it exists (commands that resolve it before they open the library)."""
+    from .. import library
+
     if resolve_db_path(db).exists():
         with open_store(db) as store:
             return library.resolve_taxonomy(option, store)

@@ -1,12 +1,10 @@
 """Commands about duplicates: dupes, merge, split, distinct."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
-from .. import library, merging, render
+from .. import render
 from ..render import Format
 from .common import (
     COUNT_MAX,
@@ -55,6 +53,8 @@ def dupes(
 ) -> None:
     """Papers seen under different titles: their variants, where each was seen, and why they
     merged (--all: every paper seen more than once)."""
+    from .. import library, merging
+
     with open_store(db) as store:
         if rescan:
             summary = merging.dedupe_library(
@@ -87,6 +87,8 @@ def merge(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Merge papers that are the same paper; the oldest keeps its id, the others resolve to it."""
+    from .. import library, merging
+
     tax = library_taxonomy(taxonomy, db)
     with open_store(db) as store:
         kept = merging.merge_papers(
@@ -113,6 +115,8 @@ def split(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Undo a merge; the split titles are never merged again."""
+    from .. import library, merging
+
     tax = library_taxonomy(taxonomy, db)
     with open_store(db) as store:
         ids = merging.split_paper(store, paper, library.tagger(store, tax))
@@ -130,6 +134,8 @@ def distinct(
     db: DbOption = None,
 ) -> None:
     """Say two papers are not duplicates: they are never merged or proposed again."""
+    from .. import library, merging
+
     tax = library_taxonomy(taxonomy, db)
     with open_store(db) as store:
         merging.mark_distinct(store, first, second, library.tagger(store, tax))

@@ -1,14 +1,12 @@
 """The command that downloads Daily Papers API responses and ingests them: fetch."""
 
-from __future__ import annotations
-
 import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from .. import fetch, library, render
+from .. import render
 from ..errors import UsageError
 from ..render import Format, progress_bars
 from .common import (
@@ -25,6 +23,8 @@ from .common import (
 
 
 def _chosen_days(date: str | None, since: str | None) -> list[dt.date]:
+    from .. import fetch
+
     if date is not None and since is not None:
         raise UsageError("give --date or --since, not both")
     today = dt.date.today()
@@ -77,6 +77,8 @@ def fetch_command(
     The site is https://huggingface.co unless [fetch] base_url in config.toml or
     PAPERTRIAGE_API_URL says otherwise.
     """
+    from .. import fetch, library
+
     days = _chosen_days(date, since)
     settings = library.resolve_fetch_config(config)
     tax = library_taxonomy(taxonomy, db)

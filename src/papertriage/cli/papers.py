@@ -1,7 +1,5 @@
 """Commands that bring papers in and show them: ingest, list, show, stats, export."""
 
-from __future__ import annotations
-
 import io
 import sys
 from enum import StrEnum
@@ -10,9 +8,8 @@ from typing import Annotated
 
 import typer
 
-from .. import export, library, render
+from .. import lookup, render
 from ..errors import PapertriageError
-from ..ingest import save_paste
 from ..render import Format, progress_bars
 from ..store import resolve_db_path
 from .common import (
@@ -78,6 +75,9 @@ def ingest(
 
     Re-ingesting is harmless.
     """
+    from .. import library
+    from ..ingest import save_paste
+
     tax = library_taxonomy(taxonomy, db)
     dedupe = library.resolve_dedupe_config(config, threshold)
     if Path("-") in paths:
@@ -128,11 +128,14 @@ def list_papers(
         tax, since, until, source, seen_min, tag, any_tag, untagged, status, limit, sort
     )
     with open_store(db) as store:
-        library.check_source(store, where.source)
+        lookup.check_source(store, where.source)
         papers = store.list_papers(where)
         total = store.count_papers(where) if len(papers) == where.limit else len(papers)
-        if tax is not None and library.tags_are_stale(store, tax):
-            render.warn("tags were assigned with another taxonomy; run `papertriage retag`")
+        if tax is not None:
+            from .. import library
+
+            if library.tags_are_stale(store, tax):
+                render.warn("tags were assigned with another taxonomy; run `papertriage retag`")
     render.show_papers(papers, fmt, total)
 
 
@@ -217,13 +220,15 @@ def export_papers(
     db: DbOption = None,
 ) -> None:
     """Export papers (filters as in `list`): BibTeX, a markdown digest grouped by tag, CSV, JSON."""
+    from .. import export
+
     tax = library_taxonomy(taxonomy, db)
     where = paper_filter(
         tax, since, until, source, seen_min, tag, any_tag, untagged, status, limit, sort
     )
     prose = fmt in (ExportFormat.bibtex, ExportFormat.markdown)
     with open_store(db) as store:
-        library.check_source(store, where.source)
+        lookup.check_source(store, where.source)
         papers = store.list_papers(where)
         # The prose formats say where each paper was seen; the tables have `list`'s shape.
         details = [store.paper_detail(paper.id) for paper in papers] if prose else []

@@ -1,13 +1,11 @@
 """Commands that keep the library safe: check, backup, decisions export/import."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from .. import library, render, safety
+from .. import render
 from ..render import Format
 from .common import (
     App,
@@ -26,6 +24,8 @@ from .common import (
 def check(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
     """Check the library (integrity, foreign keys, search index, ids, tags); exit 1 on any
     problem."""
+    from .. import safety
+
     with open_store(db) as store:
         report = safety.check_library(store)
     render.show_check(report, fmt)
@@ -43,6 +43,8 @@ def backup(
     db: DbOption = None,
 ) -> None:
     """A consistent copy of the library, safe to take while papertriage is running."""
+    from .. import safety
+
     with open_store(db) as store:
         size = safety.backup_library(store, target, overwrite=force)
     render.info(f"backed up to {target} ({size / 1e6:.1f} MB)")
@@ -65,6 +67,8 @@ def decisions_export(
     db: DbOption = None,
 ) -> None:
     """Write every decision you made, keyed by stable paper ids."""
+    from .. import safety
+
     with open_store(db) as store:
         decisions = safety.export_decisions(store)
     if str(target) == "-":
@@ -87,6 +91,8 @@ def decisions_import(
     db: DbOption = None,
 ) -> None:
     """Apply exported decisions to this library (e.g. one rebuilt from the dumps)."""
+    from .. import library, safety
+
     decisions = safety.read_decisions(source)
     tax = library_taxonomy(taxonomy, db)
     with open_store(db, create=True) as store:

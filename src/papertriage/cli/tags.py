@@ -1,14 +1,12 @@
 """Commands about tags: tags (list, explain, eval), retag, tag."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from .. import library, render
+from .. import render
 from ..errors import UsageError
 from ..render import Format, progress_bars
 from ..store import resolve_db_path
@@ -50,6 +48,8 @@ def tags_overview(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Every tag with its description and how many papers have it."""
+    from .. import library
+
     if ctx.invoked_subcommand is not None:
         return
     path = resolve_db_path(db)
@@ -72,6 +72,8 @@ def tags_explain(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Which rules fired for each tag of a paper, with their scores."""
+    from .. import library
+
     with open_store(db) as store:
         tax = library.resolve_taxonomy(taxonomy, store)
         explanation = library.explain(store, tax, find_paper(store, paper))
@@ -104,6 +106,8 @@ def tags_eval(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Compare the tagger with gold labels for papers in the library."""
+    from .. import library
+
     with open_store(db) as store:
         tax = library.resolve_taxonomy(taxonomy, store)
         report = library.evaluate_gold(store, tax, gold, mode.value)
@@ -129,6 +133,8 @@ def retag(
     A taxonomy given with --taxonomy is remembered by the library: later commands use it
     without the option.
     """
+    from .. import library
+
     with open_store(db) as store, progress_bars() as stage:
         if default_taxonomy:
             library.remember_taxonomy(store, library.resolve_taxonomy(None), forget=True)
@@ -157,6 +163,8 @@ def tag(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Decide a paper's tags yourself; your decision beats the tagger and survives retag."""
+    from .. import library
+
     first_change = next(
         (index for index, word in enumerate(words) if word[:1] in ("+", "-", "=")), len(words)
     )

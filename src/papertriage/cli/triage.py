@@ -1,14 +1,12 @@
 """Commands for deciding what to read: mark, undo, next, search."""
 
-from __future__ import annotations
-
 import sys
 from collections.abc import Generator
 from typing import Annotated
 
 import typer
 
-from .. import library, render, triage
+from .. import lookup, render, triage
 from ..errors import UsageError
 from ..render import Format
 from ..store import PaperFilter
@@ -106,8 +104,8 @@ def open_paper(
     """Open a paper's page in the browser (its link is printed too)."""
     with open_store(db) as store:
         try:
-            link = library.paper_link(store, paper, "arxiv" if arxiv else "hf")
-        except library.AmbiguousTitle as exc:
+            link = lookup.paper_link(store, paper, "arxiv" if arxiv else "hf")
+        except lookup.AmbiguousTitle as exc:
             render.show_choices(exc.choices)
             raise
     typer.echo(link)
@@ -136,6 +134,8 @@ def next_paper(
     """
     tags = tag or []
     if tags:
+        from .. import library
+
         library.check_tags(library_taxonomy(taxonomy, db), tags)
     where = PaperFilter(tags=tags, since=user_date(since))
     with open_store(db) as store:
@@ -225,6 +225,6 @@ def search(
     tax = library_taxonomy(taxonomy, db) if tag or any_tag else None
     where = paper_filter(tax, since, until, source, seen_min, tag, any_tag, untagged, status, limit)
     with open_store(db) as store:
-        library.check_source(store, where.source)
-        hits = library.search(store, " ".join(query), where)
+        lookup.check_source(store, where.source)
+        hits = lookup.search(store, " ".join(query), where)
     render.show_search(hits, fmt)

@@ -20,7 +20,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..export import write_table
 from ..models import PAPER_FIELDS
 
 
@@ -86,7 +85,10 @@ def write_jsonl(rows: Sequence[Mapping[str, Any]]) -> None:
 
 
 def write_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
-    """Every command's CSV goes through the export's one writer (formula guard, CRLF rows)."""
+    """Every command's CSV goes through the export's one writer (formula guard, CRLF rows),
+    imported here: the export package brings the tagger, which a table or JSON does not need."""
+    from ..export import write_table
+
     write_table(rows, columns, sys.stdout)
 
 

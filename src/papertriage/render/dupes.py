@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
 
-from ..merging import Candidate, DuplicateGroup
 from .base import (
     Format,
     clean,
@@ -21,6 +21,9 @@ from .base import (
     write_json,
     write_jsonl,
 )
+
+if TYPE_CHECKING:
+    from ..merging import Candidate, DuplicateGroup
 
 
 def _score(value: float | None) -> str:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..fetch import Day
-from ..ingest import FileResult, IngestReport
-from ..library import MARK_END, MARK_START, SearchHit
-from ..merging import DedupeSummary
+from ..lookup import MARK_END, MARK_START, SearchHit
 from ..models import Paper, PaperDetail, paper_links, short_authors
 from ..store import Stats
 from .base import (
@@ -38,6 +35,11 @@ from .base import (
     write_json,
     write_jsonl,
 )
+
+if TYPE_CHECKING:
+    from ..fetch import Day
+    from ..ingest import IngestReport
+    from ..merging import DedupeSummary
 
 _GUESSED_FROM = {
     "mtime": "the latest weekday with that date on or before the file's date",
@@ -105,6 +107,8 @@ def show_ingest_report(report: IngestReport, fmt: Format, dedupe: DedupeSummary)
         )
         return
     if fmt is not Format.table:
+        from ..ingest import FileResult
+
         emit(results, fmt, list(FileResult.model_fields), new_table)
         return
     for result in report.rejected:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
-from ..safety import CheckReport
 from .base import (
     Format,
     literal,
@@ -14,6 +15,9 @@ from .base import (
     write_json,
     write_jsonl,
 )
+
+if TYPE_CHECKING:
+    from ..safety import CheckReport
 
 
 def show_check(report: CheckReport, fmt: Format) -> None:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
 
-from ..library import TagExplanation
-from ..tagging import EvalReport, Taxonomy
 from .base import (
     Format,
     clean,
@@ -22,6 +20,10 @@ from .base import (
     write_json,
     write_jsonl,
 )
+
+if TYPE_CHECKING:
+    from ..library import TagExplanation
+    from ..tagging import EvalReport, Taxonomy
 
 
 def show_tags(taxonomy: Taxonomy, counts: Mapping[str, tuple[int, int]], fmt: Format) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal, Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from ..errors import DiskFullError, LibraryBusyError, LibraryDamagedError, StoreError
 from ..models import Paper, Status
@@ -82,6 +82,8 @@ def _date(value: str | None) -> dt.date | None:
 class PaperFilter(BaseModel):
     """What `list` (and every command that selects papers) can filter on."""
 
+    model_config = ConfigDict(defer_build=True)  # built when first used, as in `models`
+
     since: dt.date | None = None
     until: dt.date | None = None
     source: str | None = None
@@ -106,6 +108,8 @@ GUESSED: tuple[YearFrom, ...] = ("mtime", "papers")
 
 
 class SourceRow(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: int
     path: str
     name: str
@@ -114,6 +118,8 @@ class SourceRow(BaseModel):
 
 
 class Stats(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     papers: int
     sightings: int
     sources: int
