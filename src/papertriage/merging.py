@@ -55,7 +55,7 @@ _INDEX_STALE = 0.1
 
 
 def _entries(store: Store, rows: list[tuple[str, str, str, str]] | None = None) -> list[Entry]:
-    arxiv = store.variant_arxiv()
+    arxiv = store.variant_arxiv(None if rows is None else (row[0] for row in rows))
     return [
         Entry(id=variant, key=key, title=title, abstract=abstract, arxiv_id=arxiv.get(variant))
         for variant, key, title, abstract in (store.variant_texts() if rows is None else rows)
@@ -93,7 +93,7 @@ def _nearby(store: Store, index: TitleIndex, pending: set[str], config: DedupeCo
         index.holders(wanted - openings), index.with_openings(map(opening_hash, openings))
     )
     rows = store.variant_texts(ids=map(variant_hex, near.tolist()), after=index.upto)
-    frequency = {w: count(w) for row in rows for w in row[1].split()}
+    frequency = {w: count(w) for w in set(chain.from_iterable(row[1].split() for row in rows))}
     return _Part(_entries(store, rows), frequency, abstract_openings([row[3] for row in rows]))
 
 

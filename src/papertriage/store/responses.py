@@ -54,13 +54,20 @@ class ResponseQueries(StoreBase):
         )
         return [(row[0], json.loads(row[1])) for row in rows if row[1] is not None]
 
-    def variant_arxiv(self) -> dict[str, str]:
-        """The arXiv id of the paper of each title variant whose paper has one: the deduper
-        never merges two of them with different ids."""
-        rows = self.conn.execute(
-            "SELECT v.id, p.arxiv_id FROM papers p JOIN variants v ON v.paper_id = p.id"
-            " WHERE p.arxiv_id IS NOT NULL"
-        )
+    def variant_arxiv(self, ids: Iterable[str] | None = None) -> dict[str, str]:
+        """The arXiv id of the paper of each title variant (of these, if given) whose paper has
+        one: the deduper never merges two of them with different ids."""
+        if ids is None:
+            rows = self.conn.execute(
+                "SELECT v.id, p.arxiv_id FROM papers p JOIN variants v ON v.paper_id = p.id"
+                " WHERE p.arxiv_id IS NOT NULL"
+            )
+        else:
+            rows = self.conn.execute(
+                "SELECT v.id, p.arxiv_id FROM variants v JOIN papers p ON p.id = v.paper_id"
+                " WHERE v.id IN (SELECT value FROM json_each(?)) AND p.arxiv_id IS NOT NULL",
+                (json.dumps(list(ids)),),
+            )
         return {row[0]: row[1] for row in rows}
 
     def shared_arxiv(self, variant_id: str) -> str | None:
