@@ -32,6 +32,8 @@ def is_word_char(char: str) -> bool:
 
 def prepare_text(text: str) -> str:
     """The form rules are matched against: casefolded, with every dash turned into `-`."""
+    if text.isascii():  # the same, faster: no dashes to turn, and casefold is lower
+        return text.lower()
     return text.casefold().translate(_DASHES)
 
 
@@ -265,27 +267,75 @@ def _needs(source: str) -> Needs | None:
     return tuple(sorted(alternatives, key=lambda need: (sorted(need[0]), sorted(need[1]))))
 
 
+def found(regex: re.Pattern[str], text: str) -> bool:
+    """Whether `regex` matches in `text` at the start of a word."""
+    pos = 0
+    search = regex.search
+    while (match := search(text, pos)) is not None:
+        start = match.start()
+        if start == 0 or not is_word_char(text[start - 1]):
+            return True
+        pos = start + 1
+    return False
+
+
+_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+
+
+def _branches(source: str) -> list[str]:
+    """The top-level alternatives of a regex (`a|b` gives `a` and `b`), or the regex alone.
+
+    A rule matches at a word start exactly when one of its alternatives does, and each
+    alternative alone has its own literal prefix (which the engine scans for quickly) and its
+    own needed words. Patterns that refer to groups by number or name are not split.
+    """
+    if _GROUP_REFERENCE.search(source):
+        return [source]
+    parts: list[str] = []
+    depth = start = i = 0
+    while i < len(source):
+        char = source[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":
+            i = _skip_class(source, i)
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(source[start:i])
+            start = i + 1
+        i += 1
+    parts.append(source[start:])
+    return parts
+
+
+Branch = tuple[re.Pattern[str], Needs | None]
+
+
 class Matcher:
-    """A compiled rule: a plain object, as the fast path calls it ~100 times a paper."""
+    """A compiled rule: a plain object, as the fast path calls it ~100 times a paper.
 
-    __slots__ = ("anchors", "needs", "regex")
+    `branches` are its top-level alternatives, each compiled with what its matches need, for
+    `FastScorer`; `regex` is the whole rule, for `search`.
+    """
 
-    def __init__(self, regex: re.Pattern[str], anchors: Anchors, needs: Needs | None) -> None:
+    __slots__ = ("anchors", "branches", "needs", "regex")
+
+    def __init__(
+        self,
+        regex: re.Pattern[str],
+        anchors: Anchors,
+        needs: Needs | None,
+        branches: tuple[Branch, ...],
+    ) -> None:
         self.regex = regex
         self.anchors = tuple(anchors) if anchors is not None else ()
         self.needs = needs
-
-    def found(self, text: str) -> bool:
-        """Whether a match in `text` starts a word: `search` without its prefilter, for rules
-        that `FastScorer` has already found candidates."""
-        pos = 0
-        search = self.regex.search
-        while (match := search(text, pos)) is not None:
-            start = match.start()
-            if start == 0 or not is_word_char(text[start - 1]):
-                return True
-            pos = start + 1
-        return False
+        self.branches = branches
 
     def search(self, text: str) -> str | None:
         """The first match in `text` (prepared) that starts a word, or None."""
@@ -330,4 +380,8 @@ def compile_matcher(phrase: str | None, regex: str | None) -> Matcher:
     if compiled.search(""):
         raise ValueError("regex: matches the empty text, so it would match every paper")
     verbose = bool(compiled.flags & re.VERBOSE)
-    return Matcher(compiled, None if verbose else anchors, _needs(source))
+    needs = _needs(source)
+    branches: tuple[Branch, ...] = ((compiled, needs),)
+    if compiled.flags == re.UNICODE and len(parts := _branches(source)) > 1:
+        branches = tuple((re.compile(part), _needs(part)) for part in parts)
+    return Matcher(compiled, None if verbose else anchors, needs, branches)
