@@ -299,6 +299,7 @@ TRICKY = small(
         {"regex": r"(a)gents?\1|lrms?\b|o1\b", "weight": 1},  # a group reference: not split
         {"regex": r"(?<!deep )research\b|[|]|sam(?:ples|e)|\|", "weight": 1},
         {"regex": r"(?:state|[\w-]+ )spaces?|\bmodal(?=s)|(?i:llm)", "weight": 1},
+        {"regex": r"(?:(?:a|new) (?:\w+ )?|deep[\s-]?)(?:research|agents?)\b", "weight": 1},
         {"regex": r"(?x) we \  prove | mamba", "weight": 1},  # flags: not split
         {"regex": r"snake_case\b|café\b|strasse\b", "weight": 1},  # words the model splits
     ]
@@ -316,11 +317,12 @@ def test_fast_path_scores_equal_explanations(title: str, abstract: str) -> None:
         assert fast_evidence(tax, papers) == explained_evidence(tax, papers)
 
 
-def test_rules_split_into_their_top_level_alternatives() -> None:
+def test_rules_split_into_their_alternatives() -> None:
     def branches(regex: str) -> list[str]:
         return [branch.pattern for branch, _ in Rule(regex=regex, weight=1)._matcher.branches]
 
-    assert branches(r"a\b|(?:b|c)d|[|]e|f\|g") == [r"a\b", "(?:b|c)d", "[|]e", r"f\|g"]
+    assert branches(r"a\b|(?:b|c)d|[|]e|f\|g") == [r"a\b", "bd", "cd", "[|]e", r"f\|g"]
+    assert branches(r"(?:(?:x|y)z|w)v|(?:a|b)?c") == ["xzv", "yzv", "wv", "(?:a|b)?c"]
     assert branches(r"(a)x\1|b") == [r"(a)x\1|b"]
     assert branches(r"(?x) a | b") == [r"(?x) a | b"]
 

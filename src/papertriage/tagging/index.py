@@ -7,11 +7,11 @@ index gives the same assignments while running only the regexes a paper could ma
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import TYPE_CHECKING
 
-from papertriage.tagging.matching import Matcher, found, is_word_char
+from papertriage.tagging.matching import Matcher, is_word_char
 
 if TYPE_CHECKING:
     from papertriage.tagging.taxonomy import PlannedTag
@@ -28,6 +28,11 @@ class _WordOnly(dict[int, int]):
 
 
 _WORD_ONLY = _WordOnly()
+
+
+Search = Callable[..., "re.Match[str] | None"]  # a compiled regex's `search`
+# A key feature's branches: those it alone finds, and (branch, need) of those it may find.
+Keyed = tuple[frozenset[int], tuple[tuple[int, frozenset[str]], ...]]
 
 
 class _Features(dict[bytes | str, tuple[str, ...]]):
@@ -61,8 +66,8 @@ class FastScorer:
     The unit is a rule's branch (a top-level alternative, see `Matcher`): a paper runs only the
     branches whose words it has. A paper's *features* are its words that some branch needs
     exactly, and `prefix*` for every prefix one of its words starts with. A branch is keyed by
-    one feature of each of its needs: `direct` when that feature is the whole need, `checked`
-    when the rest must be there too.
+    one feature of each of its needs: found at once when that feature is the whole need, else
+    when the rest is there too.
     """
 
     def __init__(self, plan: tuple[PlannedTag, ...]) -> None:
@@ -70,9 +75,7 @@ class FastScorer:
         self.matchers: list[Matcher] = []
         self.tag_of: list[int] = []
         self.weights: list[tuple[float, float]] = []
-        self.branches: list[tuple[int, re.Pattern[str]]] = []  # (rule, regex) per branch
-        # per field (title, abstract): rules that always run, and key feature -> candidates
-        self.always: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())
+        self.branches: list[tuple[int, Search]] = []  # (rule, its regex's search) per branch
         always: tuple[set[int], set[int]] = (set(), set())
         direct: tuple[dict[str, set[int]], ...] = ({}, {})
         checked: tuple[dict[str, list[tuple[int, frozenset[str]]]], ...] = ({}, {})
@@ -86,7 +89,7 @@ class FastScorer:
                 self.weights.append((title_weight, abstract_weight))
                 for regex, needs in matcher.branches:
                     unit = len(self.branches)
-                    self.branches.append((rule_id, regex))
+                    self.branches.append((rule_id, regex.search))
                     for field, weight in enumerate((title_weight, abstract_weight)):
                         if not weight:
                             continue
@@ -102,9 +105,17 @@ class FastScorer:
                                 checked[field].setdefault(key, []).append((unit, need))
                         exact.update(*(words for words, _ in needs))
                         prefixes.update(*(starts for _, starts in needs))
+        # per field (title, abstract): branches that always run, and per key feature the
+        # branches it alone finds and those whose need must be checked
         self.always = (frozenset(always[0]), frozenset(always[1]))
-        self.direct = tuple({key: frozenset(ids) for key, ids in d.items()} for d in direct)
-        self.checked = tuple({key: tuple(pairs) for key, pairs in c.items()} for c in checked)
+        self.keyed: tuple[dict[str, Keyed], ...] = tuple(
+            {
+                key: (frozenset(direct[field].get(key, ())), tuple(checked[field].get(key, ())))
+                for key in direct[field].keys() | checked[field].keys()
+            }
+            for field in (0, 1)
+        )
+        self.keys = tuple(frozenset(keyed) for keyed in self.keyed)
         self.exact = frozenset(exact)
         self.short = frozenset(prefix for prefix in prefixes if len(prefix) < 3)
         buckets: dict[str, list[str]] = {}
@@ -149,17 +160,25 @@ class FastScorer:
             given = words[field]
             features = self.features(words_of(text) if given is None else given)
             candidates = set(self.always[field])
-            direct, checked = self.direct[field], self.checked[field]
-            for feature in features:
-                if (units := direct.get(feature)) is not None:
-                    candidates |= units
-                if (pairs := checked.get(feature)) is not None:
-                    candidates.update(unit for unit, need in pairs if need <= features)
+            keyed = self.keyed[field]
+            for feature in features.intersection(self.keys[field]):
+                units, pairs = keyed[feature]
+                candidates |= units
+                for unit, need in pairs:
+                    if need <= features:
+                        candidates.add(unit)
             matched: set[int] = set()
             for unit in candidates:
-                rule_id, regex = branches[unit]
-                if rule_id not in matched and found(regex, text):
-                    matched.add(rule_id)
+                rule_id, search = branches[unit]
+                if rule_id in matched:
+                    continue
+                match = search(text)  # a match must start a word, as in `Matcher.search`
+                while match is not None:
+                    start = match.start()
+                    if start == 0 or not ((char := text[start - 1]).isalnum() or char == "_"):
+                        matched.add(rule_id)
+                        break
+                    match = search(text, start + 1)
             hits.extend((rule_id, field) for rule_id in matched)
         scores = [0.0] * len(self.tags)
         if not hits:

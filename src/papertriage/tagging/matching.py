@@ -267,30 +267,12 @@ def _needs(source: str) -> Needs | None:
     return tuple(sorted(alternatives, key=lambda need: (sorted(need[0]), sorted(need[1]))))
 
 
-def found(regex: re.Pattern[str], text: str) -> bool:
-    """Whether `regex` matches in `text` at the start of a word."""
-    pos = 0
-    search = regex.search
-    while (match := search(text, pos)) is not None:
-        start = match.start()
-        if start == 0 or not is_word_char(text[start - 1]):
-            return True
-        pos = start + 1
-    return False
-
-
 _GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
 
 
-def _branches(source: str) -> list[str]:
-    """The top-level alternatives of a regex (`a|b` gives `a` and `b`), or the regex alone.
-
-    A rule matches at a word start exactly when one of its alternatives does, and each
-    alternative alone has its own literal prefix (which the engine scans for quickly) and its
-    own needed words. Patterns that refer to groups by number or name are not split.
-    """
-    if _GROUP_REFERENCE.search(source):
-        return [source]
+def _split(source: str) -> tuple[list[str], int]:
+    """The alternatives of `source` up to the `)` that closes its first level (or the end),
+    and the index where they end."""
     parts: list[str] = []
     depth = start = i = 0
     while i < len(source):
@@ -304,13 +286,40 @@ def _branches(source: str) -> list[str]:
         if char == "(":
             depth += 1
         elif char == ")":
+            if depth == 0:
+                break
             depth -= 1
         elif char == "|" and depth == 0:
             parts.append(source[start:i])
             start = i + 1
         i += 1
-    parts.append(source[start:])
-    return parts
+    parts.append(source[start:i])
+    return parts, i
+
+
+_MAX_BRANCHES = 64
+
+
+def _branches(source: str) -> list[str]:
+    """A regex as alternatives: `a|b` gives `a` and `b`, and `(?:a|b)c` gives `ac` and `bc`.
+
+    A rule matches at a word start exactly when one of its alternatives does, and each
+    alternative alone has its own literal prefix (which the engine scans for quickly) and its
+    own needed words. Patterns that refer to groups by number or name are not split.
+    """
+    if _GROUP_REFERENCE.search(source):
+        return [source]
+    branches: list[str] = []
+    for part in _split(source)[0]:
+        if part.startswith("(?:"):
+            inner, end = _split(part[3:])
+            rest = part[3 + end + 1 :]
+            if len(inner) > 1 and not rest.startswith(("?", "*", "+", "{")):
+                for alternative in inner:
+                    branches += _branches(alternative + rest)
+                continue
+        branches.append(part)
+    return branches if len(branches) <= _MAX_BRANCHES else [source]
 
 
 Branch = tuple[re.Pattern[str], Needs | None]

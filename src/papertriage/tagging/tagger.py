@@ -198,15 +198,21 @@ class Tagger:
 
     def tag_batch(self, papers: Sequence[Text]) -> list[list[str]]:
         """The tags of each paper, in taxonomy order, implied tags included."""
+        import numpy as np
+
         if not papers:
             return []
-        evidence = self.evidence(papers)
+        on = self.evidence(papers) >= 0
         order = list(self.taxonomy.tags)
+        decided: dict[bytes, list[str]] = {}  # a batch has few distinct sets of tags
         out = []
-        for row in evidence >= 0:
-            assigned = {name for name, on in zip(self.names, row.tolist(), strict=True) if on}
-            assigned.update(implied(self.taxonomy, assigned))
-            out.append([name for name in order if name in assigned])
+        for row, key in enumerate(map(bytes, np.packbits(on, axis=1))):
+            if (tags := decided.get(key)) is None:
+                flags = on[row].tolist()
+                assigned = {name for name, flag in zip(self.names, flags, strict=True) if flag}
+                assigned.update(implied(self.taxonomy, assigned))
+                tags = decided[key] = [name for name in order if name in assigned]
+            out.append(list(tags))
         return out
 
     def explain(self, title: str, abstract: str) -> list[TagScore]:
