@@ -302,12 +302,17 @@ TRICKY = small(
         {"regex": r"(?:(?:a|new) (?:\w+ )?|deep[\s-]?)(?:research|agents?)\b", "weight": 1},
         {"regex": r"(?x) we \  prove | mamba", "weight": 1},  # flags: not split
         {"regex": r"snake_case\b|café\b|strasse\b", "weight": 1},  # words the model splits
+        {"regex": r"[ae]gents?\b|(?:5m|12)(?!\w)|ß\b|e(?:-s)?\b", "weight": 1},  # whole words
+        {"phrase": "model", "weight": 1},
+        {"regex": r"models?(?!s)|agent(?=s\b)", "weight": 1},  # other lookaheads: regexes
+        {"regex": r"(?:multi)+modal\b", "weight": 1},
     ]
 )
 
 
 @example("Snake_case", "a café in the straße")
 @example("Deep_Research Agents", "LRMs_o1 and 5M samples")
+@example("Multimultimodal models", "a modela agents")
 @given(
     st.lists(rule_words, max_size=12).map("".join), st.lists(rule_words, max_size=40).map("".join)
 )
@@ -319,12 +324,24 @@ def test_fast_path_scores_equal_explanations(title: str, abstract: str) -> None:
 
 def test_rules_split_into_their_alternatives() -> None:
     def branches(regex: str) -> list[str]:
-        return [branch.pattern for branch, _ in Rule(regex=regex, weight=1)._matcher.branches]
+        return [branch.pattern for branch, _, _ in Rule(regex=regex, weight=1)._matcher.branches]
 
     assert branches(r"a\b|(?:b|c)d|[|]e|f\|g") == [r"a\b", "bd", "cd", "[|]e", r"f\|g"]
     assert branches(r"(?:(?:x|y)z|w)v|(?:a|b)?c") == ["xzv", "yzv", "wv", "(?:a|b)?c"]
     assert branches(r"(a)x\1|b") == [r"(a)x\1|b"]
     assert branches(r"(?x) a | b") == [r"(?x) a | b"]
+
+
+def test_a_branch_of_whole_words_is_decided_by_the_word_index() -> None:
+    def whole_words(regex: str) -> list[frozenset[str] | None]:
+        return [words for _, _, words in Rule(regex=regex, weight=1)._matcher.branches]
+
+    assert whole_words(r"agents?\b|reason(?:ing|ers?)(?!\w)|[ab]c\b") == [
+        {"agent", "agents"},
+        {"reasoning", "reasoner", "reasoners"},
+        {"ac", "bc"},
+    ]
+    assert whole_words(r"agents?|a b\b|[0-9]x\b|(?<!x)ab\b|e-s\b|(?:ab)+c\b|ab(?!s)") == [None] * 7
 
 
 # --- evaluation ----------------------------------------------------------------------------

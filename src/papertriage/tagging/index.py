@@ -67,7 +67,8 @@ class FastScorer:
     branches whose words it has. A paper's *features* are its words that some branch needs
     exactly, and `prefix*` for every prefix one of its words starts with. A branch is keyed by
     one feature of each of its needs: found at once when that feature is the whole need, else
-    when the rest is there too.
+    when the rest is there too. A branch that matches only a few whole words (`agents?\\b`) is
+    keyed by those words and runs no regex: a paper has one of them exactly when it matches.
     """
 
     def __init__(self, plan: tuple[PlannedTag, ...]) -> None:
@@ -75,7 +76,8 @@ class FastScorer:
         self.matchers: list[Matcher] = []
         self.tag_of: list[int] = []
         self.weights: list[tuple[float, float]] = []
-        self.branches: list[tuple[int, Search]] = []  # (rule, its regex's search) per branch
+        # per branch, its rule and its regex's search (None: the index alone decides it)
+        self.branches: list[tuple[int, Search | None]] = []
         always: tuple[set[int], set[int]] = (set(), set())
         direct: tuple[dict[str, set[int]], ...] = ({}, {})
         checked: tuple[dict[str, list[tuple[int, frozenset[str]]]], ...] = ({}, {})
@@ -87,9 +89,11 @@ class FastScorer:
                 self.matchers.append(matcher)
                 self.tag_of.append(position)
                 self.weights.append((title_weight, abstract_weight))
-                for regex, needs in matcher.branches:
+                for regex, needs, whole_words in matcher.branches:
                     unit = len(self.branches)
-                    self.branches.append((rule_id, regex.search))
+                    if whole_words is not None:  # found exactly when one of its words is there
+                        needs = tuple((frozenset([word]), frozenset()) for word in whole_words)
+                    self.branches.append((rule_id, None if whole_words else regex.search))
                     for field, weight in enumerate((title_weight, abstract_weight)):
                         if not weight:
                             continue
@@ -171,6 +175,9 @@ class FastScorer:
             for unit in candidates:
                 rule_id, search = branches[unit]
                 if rule_id in matched:
+                    continue
+                if search is None:
+                    matched.add(rule_id)
                     continue
                 match = search(text)  # a match must start a word, as in `Matcher.search`
                 while match is not None:

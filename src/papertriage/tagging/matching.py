@@ -3,7 +3,8 @@
 Rules run ~100 times a paper, so each matcher carries prefilters read off its regex: `anchors`,
 substrings that every match contains (a cheap `in` test before the regex engine), and `needs`,
 the words every match contains, which `FastScorer` indexes. Both are conservative: when a
-pattern is not understood, nothing is skipped.
+pattern is not understood, nothing is skipped. For `FastScorer` a rule is also split into its
+alternatives (`branches`), each with its own needs.
 """
 
 from __future__ import annotations
@@ -322,7 +323,61 @@ def _branches(source: str) -> list[str]:
     return branches if len(branches) <= _MAX_BRANCHES else [source]
 
 
-Branch = tuple[re.Pattern[str], Needs | None]
+def _strings(nodes: list[Any]) -> set[str] | None:
+    """Every text a parsed regex matches, when it is a small finite set of literal texts."""
+    texts = {""}
+    for op, value in nodes:
+        options: set[str] | None
+        if op is _sre_parser.LITERAL:
+            options = {chr(value)}
+        elif op is _sre_parser.IN and all(kind is _sre_parser.LITERAL for kind, _ in value):
+            options = {chr(code) for _, code in value}
+        elif op is _sre_parser.BRANCH:
+            options = set()
+            for branch in value[1]:
+                if (texts_of_branch := _strings(list(branch))) is None:
+                    return None
+                options |= texts_of_branch
+        elif op is _sre_parser.SUBPATTERN and not value[1] and not value[2]:
+            options = _strings(list(value[3]))
+        elif op is _sre_parser.MAX_REPEAT and value[:2] == (0, 1):
+            options = _strings(list(value[2]))
+            options = None if options is None else options | {""}
+        else:
+            return None
+        if options is None:
+            return None
+        texts = {text + option for text in texts for option in options}
+        if len(texts) > _MAX_ALTERNATIVES:
+            return None
+    return texts
+
+
+_WORD_CLASS = [(_sre_parser.IN, [(_sre_parser.CATEGORY, _sre_parser.CATEGORY_WORD)])]
+
+
+def _whole_words(source: str) -> frozenset[str] | None:
+    """The words a regex matches, when it matches exactly a few whole words (`agents?\\b`,
+    `mamba(?:s|es)?(?!\\w)`): starting at a word start, it matches where one of them is a word of
+    the text, so the word index alone decides it."""
+    nodes = list(_sre_parser.parse(source))
+    if not nodes:
+        return None
+    op, value = nodes[-1]
+    if not (
+        (op is _sre_parser.AT and value is _sre_parser.AT_BOUNDARY)
+        or (op is _sre_parser.ASSERT_NOT and value[0] == 1 and list(value[1]) == _WORD_CLASS)
+    ):
+        return None
+    texts = _strings(nodes[:-1])
+    if not texts or not all(text and all(map(is_word_char, text)) for text in texts):
+        return None
+    return frozenset(texts)
+
+
+# An alternative of a rule: its regex, what its matches need, and the whole words it matches
+# when that is all it matches (see `_whole_words`).
+Branch = tuple[re.Pattern[str], Needs | None, frozenset[str] | None]
 
 
 class Matcher:
@@ -390,7 +445,11 @@ def compile_matcher(phrase: str | None, regex: str | None) -> Matcher:
         raise ValueError("regex: matches the empty text, so it would match every paper")
     verbose = bool(compiled.flags & re.VERBOSE)
     needs = _needs(source)
-    branches: tuple[Branch, ...] = ((compiled, needs),)
-    if compiled.flags == re.UNICODE and len(parts := _branches(source)) > 1:
-        branches = tuple((re.compile(part), _needs(part)) for part in parts)
+    branches: tuple[Branch, ...] = ((compiled, needs, None),)
+    if compiled.flags == re.UNICODE:  # no flags: the branches and words read it as written
+        parts = _branches(source)
+        if len(parts) == 1:
+            branches = ((compiled, needs, _whole_words(source)),)
+        else:
+            branches = tuple((re.compile(part), _needs(part), _whole_words(part)) for part in parts)
     return Matcher(compiled, None if verbose else anchors, needs, branches)
