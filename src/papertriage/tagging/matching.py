@@ -383,22 +383,17 @@ Branch = tuple[re.Pattern[str], Needs | None, frozenset[str] | None]
 class Matcher:
     """A compiled rule: a plain object, as the fast path calls it ~100 times a paper.
 
-    `branches` are its top-level alternatives, each compiled with what its matches need, for
-    `FastScorer`; `regex` is the whole rule, for `search`.
+    `branches` are its alternatives (see `_branches`), each compiled with what its matches
+    need, for `FastScorer`; `regex` is the whole rule, for `search`.
     """
 
-    __slots__ = ("anchors", "branches", "needs", "regex")
+    __slots__ = ("anchors", "branches", "regex")
 
     def __init__(
-        self,
-        regex: re.Pattern[str],
-        anchors: Anchors,
-        needs: Needs | None,
-        branches: tuple[Branch, ...],
+        self, regex: re.Pattern[str], anchors: Anchors, branches: tuple[Branch, ...]
     ) -> None:
         self.regex = regex
         self.anchors = tuple(anchors) if anchors is not None else ()
-        self.needs = needs
         self.branches = branches
 
     def search(self, text: str) -> str | None:
@@ -444,12 +439,14 @@ def compile_matcher(phrase: str | None, regex: str | None) -> Matcher:
     if compiled.search(""):
         raise ValueError("regex: matches the empty text, so it would match every paper")
     verbose = bool(compiled.flags & re.VERBOSE)
-    needs = _needs(source)
-    branches: tuple[Branch, ...] = ((compiled, needs, None),)
-    if compiled.flags == re.UNICODE:  # no flags: the branches and words read it as written
-        parts = _branches(source)
-        if len(parts) == 1:
-            branches = ((compiled, needs, _whole_words(source)),)
-        else:
-            branches = tuple((re.compile(part), _needs(part), _whole_words(part)) for part in parts)
-    return Matcher(compiled, None if verbose else anchors, needs, branches)
+    plain = compiled.flags == re.UNICODE  # no flags: branches and words read it as written
+    parts = _branches(source) if plain else [source]
+    branches = tuple(
+        (
+            re.compile(part) if len(parts) > 1 else compiled,
+            _needs(part),
+            _whole_words(part) if plain else None,
+        )
+        for part in parts
+    )
+    return Matcher(compiled, None if verbose else anchors, branches)
