@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import random
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from papertriage import library
@@ -206,6 +208,38 @@ def test_a_batch_is_read_as_each_paper_alone() -> None:
         start, end = together.indptr[row], together.indptr[row + 1]
         assert list(together.indices[start:end]) == list(alone.indices)
         assert np.allclose(together.data[start:end], alone.data)
+
+
+def reference_vector(vectorizer: Vectorizer, title: str, abstract: str) -> dict[int, float]:
+    """A paper's tf-idf vector the plain way: count its known words, then its title's again."""
+    counts: Counter[int] = Counter()
+    for text, offset in ((f"{title} {abstract}", 0), (title, vectorizer.n_words)):
+        for word in words(text):
+            if (feature := vectorizer.ids[word.encode()]) >= 0:
+                counts[feature + offset] += 1
+    values = {f: (1 + math.log(n)) * float(vectorizer.idf[f]) for f, n in counts.items()}
+    norm = math.sqrt(sum(value * value for value in values.values())) or 1.0
+    return {feature: value / norm for feature, value in values.items()}
+
+
+def assert_vectors_are_plain_counts(papers: list[tuple[str, str]]) -> None:
+    vectorizer = shipped_model().vectorizer
+    batch = vectorizer.transform(papers)
+    for row, paper in enumerate(papers):
+        start, end = batch.indptr[row], batch.indptr[row + 1]
+        expected = reference_vector(vectorizer, *paper)
+        assert batch.indices[start:end].tolist() == sorted(expected)
+        assert np.allclose(batch.data[start:end], [expected[f] for f in sorted(expected)])
+
+
+@given(st.lists(st.tuples(st.text(max_size=60), st.text(max_size=200)), max_size=6))
+@example([("", ""), ("zzpapertriagesepzz Agents", "é_tool use"), ("Deep", "")])
+def test_vectors_equal_a_plain_count(papers: list[tuple[str, str]]) -> None:
+    assert_vectors_are_plain_counts(papers)
+
+
+def test_vectors_equal_a_plain_count_on_real_papers() -> None:
+    assert_vectors_are_plain_counts(corpus(300))
 
 
 # --- through the CLI ---------------------------------------------------------------------------

@@ -6,8 +6,9 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from papertriage.errors import PapertriageError, TaxonomyError
@@ -16,6 +17,7 @@ from papertriage.parse import read_dump
 from papertriage.tagging import (
     GoldItem,
     Rule,
+    Tagger,
     Taxonomy,
     default_taxonomy,
     evaluate,
@@ -259,14 +261,87 @@ def test_word_prefilter_never_hides_a_match(text: str) -> None:
         assert (tag_paper(tax, text, "") == ["ssm"]) == expected, pattern
 
 
+def explained_evidence(tax: Taxonomy, papers: list[tuple[str, str]]) -> list[list[float]]:
+    """Rules-alone evidence the plain way: `score_paper` runs every rule's whole regex."""
+    rows = []
+    for title, abstract in papers:
+        scores = {score.tag: score.score for score in score_paper(tax, title, abstract)}
+        rows.append([scores.get(name, 0.0) / threshold for name, threshold, _ in tax.plan()])
+    return (np.array(rows, dtype=np.float32).reshape(len(papers), -1) - 1.0).tolist()
+
+
+def fast_evidence(tax: Taxonomy, papers: list[tuple[str, str]]) -> list[list[float]]:
+    """The same from the fast path (word index, branches, the model's tokens as words)."""
+    return Tagger(tax, mode="rules").evidence(papers).tolist()
+
+
 @pytest.mark.skipif(not (CORPUS / "papers.jsonl").exists(), reason="needs ../shared/corpus")
-def test_fast_path_equals_explanations_on_real_papers() -> None:
+def test_fast_path_scores_equal_explanations_on_real_papers() -> None:
+    """Every tag's rule score, not only the assignments, on half the corpus and the fixtures."""
     tax = default_taxonomy()
-    lines = (CORPUS / "papers.jsonl").read_text("utf-8").splitlines()[::40]
-    for paper in map(json.loads, lines):
-        title, abstract = paper["title"], paper["abstract"]
-        explained = [score.tag for score in score_paper(tax, title, abstract) if score.assigned]
-        assert tag_paper(tax, title, abstract) == explained, title
+    lines = (CORPUS / "papers.jsonl").read_text("utf-8").splitlines()[::2]
+    papers = [(paper["title"], paper["abstract"]) for paper in map(json.loads, lines)]
+    papers += [
+        (r.title, r.abstract) for path in sorted(DUMPS.glob("*.txt")) for r in read_dump(path)
+    ]
+    assert fast_evidence(tax, papers) == explained_evidence(tax, papers)
+
+
+rule_words = st.sampled_from(
+    ["reasoning", "models", "model", "lrms", "o1", "agents", "agent", "llm", "deep", "research",
+     "multi", "modal", "vision", "language", "images", "state", "spaces", "5m", "12", "samples",
+     "tasks", "we", "prove", "that", "a", "new", "benchmark", "memory", "cost", "web", "search",
+     "mamba", "quantiz", "ation", "rl", "survey", "snake", "case", "caf", "stra", "e",
+     "é", "ß", "_", "|", "-", "\u2013", " ", ".", "(", "A"]
+)  # fmt: skip
+TRICKY = small(
+    [
+        {"regex": r"(a)gents?\1|lrms?\b|o1\b", "weight": 1},  # a group reference: not split
+        {"regex": r"(?<!deep )research\b|[|]|sam(?:ples|e)|\|", "weight": 1},
+        {"regex": r"(?:state|[\w-]+ )spaces?|\bmodal(?=s)|(?i:llm)", "weight": 1},
+        {"regex": r"(?:(?:a|new) (?:\w+ )?|deep[\s-]?)(?:research|agents?)\b", "weight": 1},
+        {"regex": r"(?x) we \  prove | mamba", "weight": 1},  # flags: not split
+        {"regex": r"snake_case\b|café\b|strasse\b", "weight": 1},  # words the model splits
+        {"regex": r"[ae]gents?\b|(?:5m|12)(?!\w)|ß\b|e(?:-s)?\b", "weight": 1},  # whole words
+        {"phrase": "model", "weight": 1},
+        {"regex": r"models?(?!s)|agent(?=s\b)", "weight": 1},  # other lookaheads: regexes
+        {"regex": r"(?:multi)+modal\b", "weight": 1},
+    ]
+)
+
+
+@example("Snake_case", "a café in the straße")
+@example("Deep_Research Agents", "LRMs_o1 and 5M samples")
+@example("Multimultimodal models", "a modela agents")
+@given(
+    st.lists(rule_words, max_size=12).map("".join), st.lists(rule_words, max_size=40).map("".join)
+)
+def test_fast_path_scores_equal_explanations(title: str, abstract: str) -> None:
+    for tax in (default_taxonomy(), TRICKY):
+        papers = [(title, abstract), (abstract, title)]
+        assert fast_evidence(tax, papers) == explained_evidence(tax, papers)
+
+
+def test_rules_split_into_their_alternatives() -> None:
+    def branches(regex: str) -> list[str]:
+        return [branch.pattern for branch, _, _ in Rule(regex=regex, weight=1)._matcher.branches]
+
+    assert branches(r"a\b|(?:b|c)d|[|]e|f\|g") == [r"a\b", "bd", "cd", "[|]e", r"f\|g"]
+    assert branches(r"(?:(?:x|y)z|w)v|(?:a|b)?c") == ["xzv", "yzv", "wv", "(?:a|b)?c"]
+    assert branches(r"(a)x\1|b") == [r"(a)x\1|b"]
+    assert branches(r"(?x) a | b") == [r"(?x) a | b"]
+
+
+def test_a_branch_of_whole_words_is_decided_by_the_word_index() -> None:
+    def whole_words(regex: str) -> list[frozenset[str] | None]:
+        return [words for _, _, words in Rule(regex=regex, weight=1)._matcher.branches]
+
+    assert whole_words(r"agents?\b|reason(?:ing|ers?)(?!\w)|[ab]c\b") == [
+        {"agent", "agents"},
+        {"reasoning", "reasoner", "reasoners"},
+        {"ac", "bc"},
+    ]
+    assert whole_words(r"agents?|a b\b|[0-9]x\b|(?<!x)ab\b|e-s\b|(?:ab)+c\b|ab(?!s)") == [None] * 7
 
 
 # --- evaluation ----------------------------------------------------------------------------

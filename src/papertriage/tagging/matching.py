@@ -3,7 +3,8 @@
 Rules run ~100 times a paper, so each matcher carries prefilters read off its regex: `anchors`,
 substrings that every match contains (a cheap `in` test before the regex engine), and `needs`,
 the words every match contains, which `FastScorer` indexes. Both are conservative: when a
-pattern is not understood, nothing is skipped.
+pattern is not understood, nothing is skipped. For `FastScorer` a rule is also split into its
+alternatives (`branches`), each with its own needs.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def is_word_char(char: str) -> bool:
 
 def prepare_text(text: str) -> str:
     """The form rules are matched against: casefolded, with every dash turned into `-`."""
+    if text.isascii():  # the same, faster: no dashes to turn, and casefold is lower
+        return text.lower()
     return text.casefold().translate(_DASHES)
 
 
@@ -265,27 +268,133 @@ def _needs(source: str) -> Needs | None:
     return tuple(sorted(alternatives, key=lambda need: (sorted(need[0]), sorted(need[1]))))
 
 
+_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+
+
+def _split(source: str) -> tuple[list[str], int]:
+    """The alternatives of `source` up to the `)` that closes its first level (or the end),
+    and the index where they end."""
+    parts: list[str] = []
+    depth = start = i = 0
+    while i < len(source):
+        char = source[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":
+            i = _skip_class(source, i)
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            if depth == 0:
+                break
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(source[start:i])
+            start = i + 1
+        i += 1
+    parts.append(source[start:i])
+    return parts, i
+
+
+_MAX_BRANCHES = 64
+
+
+def _branches(source: str) -> list[str]:
+    """A regex as alternatives: `a|b` gives `a` and `b`, and `(?:a|b)c` gives `ac` and `bc`.
+
+    A rule matches at a word start exactly when one of its alternatives does, and each
+    alternative alone has its own literal prefix (which the engine scans for quickly) and its
+    own needed words. Patterns that refer to groups by number or name are not split.
+    """
+    if _GROUP_REFERENCE.search(source):
+        return [source]
+    branches: list[str] = []
+    for part in _split(source)[0]:
+        if part.startswith("(?:"):
+            inner, end = _split(part[3:])
+            rest = part[3 + end + 1 :]
+            if len(inner) > 1 and not rest.startswith(("?", "*", "+", "{")):
+                for alternative in inner:
+                    branches += _branches(alternative + rest)
+                continue
+        branches.append(part)
+    return branches if len(branches) <= _MAX_BRANCHES else [source]
+
+
+def _strings(nodes: list[Any]) -> set[str] | None:
+    """Every text a parsed regex matches, when it is a small finite set of literal texts."""
+    texts = {""}
+    for op, value in nodes:
+        options: set[str] | None
+        if op is _sre_parser.LITERAL:
+            options = {chr(value)}
+        elif op is _sre_parser.IN and all(kind is _sre_parser.LITERAL for kind, _ in value):
+            options = {chr(code) for _, code in value}
+        elif op is _sre_parser.BRANCH:
+            options = set()
+            for branch in value[1]:
+                if (texts_of_branch := _strings(list(branch))) is None:
+                    return None
+                options |= texts_of_branch
+        elif op is _sre_parser.SUBPATTERN and not value[1] and not value[2]:
+            options = _strings(list(value[3]))
+        elif op is _sre_parser.MAX_REPEAT and value[:2] == (0, 1):
+            options = _strings(list(value[2]))
+            options = None if options is None else options | {""}
+        else:
+            return None
+        if options is None:
+            return None
+        texts = {text + option for text in texts for option in options}
+        if len(texts) > _MAX_ALTERNATIVES:
+            return None
+    return texts
+
+
+_WORD_CLASS = [(_sre_parser.IN, [(_sre_parser.CATEGORY, _sre_parser.CATEGORY_WORD)])]
+
+
+def _whole_words(source: str) -> frozenset[str] | None:
+    """The words a regex matches, when it matches exactly a few whole words (`agents?\\b`,
+    `mamba(?:s|es)?(?!\\w)`): starting at a word start, it matches where one of them is a word of
+    the text, so the word index alone decides it."""
+    nodes = list(_sre_parser.parse(source))
+    if not nodes:
+        return None
+    op, value = nodes[-1]
+    if not (
+        (op is _sre_parser.AT and value is _sre_parser.AT_BOUNDARY)
+        or (op is _sre_parser.ASSERT_NOT and value[0] == 1 and list(value[1]) == _WORD_CLASS)
+    ):
+        return None
+    texts = _strings(nodes[:-1])
+    if not texts or not all(text and all(map(is_word_char, text)) for text in texts):
+        return None
+    return frozenset(texts)
+
+
+# An alternative of a rule: its regex, what its matches need, and the whole words it matches
+# when that is all it matches (see `_whole_words`).
+Branch = tuple[re.Pattern[str], Needs | None, frozenset[str] | None]
+
+
 class Matcher:
-    """A compiled rule: a plain object, as the fast path calls it ~100 times a paper."""
+    """A compiled rule: a plain object, as the fast path calls it ~100 times a paper.
 
-    __slots__ = ("anchors", "needs", "regex")
+    `branches` are its alternatives (see `_branches`), each compiled with what its matches
+    need, for `FastScorer`; `regex` is the whole rule, for `search`.
+    """
 
-    def __init__(self, regex: re.Pattern[str], anchors: Anchors, needs: Needs | None) -> None:
+    __slots__ = ("anchors", "branches", "regex")
+
+    def __init__(
+        self, regex: re.Pattern[str], anchors: Anchors, branches: tuple[Branch, ...]
+    ) -> None:
         self.regex = regex
         self.anchors = tuple(anchors) if anchors is not None else ()
-        self.needs = needs
-
-    def found(self, text: str) -> bool:
-        """Whether a match in `text` starts a word: `search` without its prefilter, for rules
-        that `FastScorer` has already found candidates."""
-        pos = 0
-        search = self.regex.search
-        while (match := search(text, pos)) is not None:
-            start = match.start()
-            if start == 0 or not is_word_char(text[start - 1]):
-                return True
-            pos = start + 1
-        return False
+        self.branches = branches
 
     def search(self, text: str) -> str | None:
         """The first match in `text` (prepared) that starts a word, or None."""
@@ -330,4 +439,14 @@ def compile_matcher(phrase: str | None, regex: str | None) -> Matcher:
     if compiled.search(""):
         raise ValueError("regex: matches the empty text, so it would match every paper")
     verbose = bool(compiled.flags & re.VERBOSE)
-    return Matcher(compiled, None if verbose else anchors, _needs(source))
+    plain = compiled.flags == re.UNICODE  # no flags: branches and words read it as written
+    parts = _branches(source) if plain else [source]
+    branches = tuple(
+        (
+            re.compile(part) if len(parts) > 1 else compiled,
+            _needs(part),
+            _whole_words(part) if plain else None,
+        )
+        for part in parts
+    )
+    return Matcher(compiled, None if verbose else anchors, branches)

@@ -18,7 +18,14 @@ from importlib import resources
 from typing import TYPE_CHECKING, Literal
 
 from papertriage.tagging.matching import prepare_text
-from papertriage.tagging.model import NO_MODEL_LOGIT, RULE_WEIGHT, LinearModel, fit_logistic
+from papertriage.tagging.model import (
+    NO_MODEL_LOGIT,
+    RULE_WEIGHT,
+    LinearModel,
+    PaperTokens,
+    fit_logistic,
+    paper_tokens,
+)
 from papertriage.tagging.scoring import TagScore, implied, score_paper
 from papertriage.tagging.taxonomy import Taxonomy, default_taxonomy
 
@@ -153,36 +160,36 @@ class Tagger:
 
     # --- deciding -----------------------------------------------------------------------------
 
-    def _rule_ratios(self, papers: Sequence[Text]) -> list[list[float]]:
-        scorer = self.taxonomy.scorer()
-        thresholds = self.thresholds
-        return [
-            [
-                score / threshold
-                for score, threshold in zip(
-                    scorer.scores(prepare_text(title), prepare_text(abstract)),
-                    thresholds,
-                    strict=True,
-                )
-            ]
-            for title, abstract in papers
-        ]
+    def _rule_scores(self, papers: Sequence[Text], tokens: Sequence[PaperTokens]) -> list[float]:
+        """Every paper's rule scores, flat (papers x planned tags)."""
+        scores = self.taxonomy.scorer().scores
+        out: list[float] = []
+        for (title, abstract), (title_tokens, abstract_tokens) in zip(papers, tokens, strict=True):
+            words = (
+                title_tokens if _tokens_are_words(title) else None,
+                abstract_tokens if _tokens_are_words(abstract) else None,
+            )
+            out += scores(prepare_text(title), prepare_text(abstract), words)
+        return out
 
-    def _logits(self, papers: Sequence[Text]) -> NDArray[np.float32] | None:
+    def _logits(
+        self, papers: Sequence[Text], tokens: Sequence[PaperTokens] | None = None
+    ) -> NDArray[np.float32] | None:
         model = self.model
         if model is None:
             return None
-        return model.logits(model.vectorizer.transform(papers), self._weights, self._bias)
+        return model.logits(model.vectorizer.transform(papers, tokens), self._weights, self._bias)
 
     def evidence(self, papers: Sequence[Text]) -> NDArray[np.float32]:
         """Each paper's combined evidence for each planned tag (assigned at >= 0)."""
         import numpy as np
 
-        ratios = np.array(self._rule_ratios(papers), dtype=np.float32).reshape(
-            len(papers), len(self.names)
-        )
+        tokens = [paper_tokens(title, abstract) for title, abstract in papers]
+        scores = np.array(self._rule_scores(papers, tokens), dtype=np.float64)
+        thresholds = np.array(self.thresholds, dtype=np.float64)
+        ratios = (scores.reshape(len(papers), len(self.names)) / thresholds).astype(np.float32)
         rules = RULE_WEIGHT * np.clip(ratios, -1.0, 1.5)
-        logits = self._logits(papers)
+        logits = self._logits(papers, tokens)
         if logits is None:  # rules alone: assigned exactly at the threshold
             return ratios - 1.0
         if self.mode == "model":
@@ -191,15 +198,21 @@ class Tagger:
 
     def tag_batch(self, papers: Sequence[Text]) -> list[list[str]]:
         """The tags of each paper, in taxonomy order, implied tags included."""
+        import numpy as np
+
         if not papers:
             return []
-        evidence = self.evidence(papers)
+        on = self.evidence(papers) >= 0
         order = list(self.taxonomy.tags)
+        decided: dict[bytes, list[str]] = {}  # a batch has few distinct sets of tags
         out = []
-        for row in evidence >= 0:
-            assigned = {name for name, on in zip(self.names, row.tolist(), strict=True) if on}
-            assigned.update(implied(self.taxonomy, assigned))
-            out.append([name for name in order if name in assigned])
+        for row, key in enumerate(map(bytes, np.packbits(on, axis=1))):
+            if (tags := decided.get(key)) is None:
+                flags = on[row].tolist()
+                assigned = {name for name, flag in zip(self.names, flags, strict=True) if flag}
+                assigned.update(implied(self.taxonomy, assigned))
+                tags = decided[key] = [name for name in order if name in assigned]
+            out.append(list(tags))
         return out
 
     def explain(self, title: str, abstract: str) -> list[TagScore]:
@@ -296,6 +309,12 @@ class Tagger:
             self._weights[: model.vectorizer.n_words, position] += model.topics @ u[:, 0]
             self._bias[position] += c[0]
             self._known[position] = True
+
+
+def _tokens_are_words(text: str) -> bool:
+    """Whether the model's tokens of `text` are exactly the words rules see in it: true of
+    ASCII text without `_` (both are then its lower-cased runs of letters and digits)."""
+    return text.isascii() and "_" not in text
 
 
 # --- tagging in worker processes -----------------------------------------------------------------
