@@ -182,12 +182,12 @@ def block_codes(
     `_VersionScores` cannot prove below the cutoff or `dismissed`.
     """
 
-    def pairs_of(block: Sequence[int]) -> Codes:
+    def pairs_of(block: Sequence[int], versioned: bool = False) -> Codes:
         members = np.asarray(block, dtype=np.int64)
         texts = [keys[index] for index in block]
         chosen = np.ones(len(texts), dtype=bool)
         numbers = None if markers is None else markers[members]
-        versions = None if table is None else _VersionScores.of(texts, members, table, config)
+        versions = _VersionScores(texts, members, table, config) if versioned and table else None
         parts = []
         for start in range(0, len(texts), _ROWS):
             stop = min(len(texts), start + _ROWS)
@@ -235,15 +235,17 @@ def block_codes(
             yield from (codes.code(other, index, score) for other, score in found)
 
     blocks = list(blocks)
+    big = [block for block in blocks if len(block) > _SMALL]
+    versioned = [table is not None and _VersionScores.wanted(block, table) for block in big]
     if table is not None:
         # `_VersionScores` reads the sketches of its blocks' entries from the scoring threads.
-        versioned = [block for block in blocks if _VersionScores.wanted(block, table)]
-        table.ensure(np.fromiter(chain.from_iterable(versioned), dtype=np.int64))
+        held = chain.from_iterable(b for b, v in zip(big, versioned, strict=True) if v)
+        table.ensure(np.fromiter(held, dtype=np.int64))
     found = _Collected()
     # Blocks are independent, and `cdist` and numpy let go of the GIL: one thread per core
     # for the big blocks, while this one takes the small ones.
     with ThreadPoolExecutor(usable_cores()) as pool:
-        parts = pool.map(pairs_of, [block for block in blocks if len(block) > _SMALL])
+        parts = pool.map(pairs_of, big, versioned)
         small = [block for block in blocks if len(block) <= _SMALL]
         found.add(np.fromiter(chain.from_iterable(map(pairs_by_one, small)), dtype=np.int64))
         for part in parts:
@@ -291,22 +293,11 @@ class _VersionScores:
         conflict = _conflict(low.ravel(), high.ravel(), table, config).reshape(low.shape)
         self.dismissed_below = np.where(conflict, min(config.merge_title, config.sure_title), 0)
 
-    @classmethod
-    def of(
-        cls,
-        texts: list[str],
-        members: npt.NDArray[np.int64],
-        table: EntryTable,
-        config: DedupeConfig,
-    ) -> _VersionScores | None:
-        """The scorer for a block, or None when no two of its titles are versions of one."""
-        return cls(texts, members, table, config) if cls.wanted(members, table) else None
-
     @staticmethod
-    def wanted(block: Sequence[int] | npt.NDArray[np.int64], table: EntryTable) -> bool:
-        """Whether two titles of a block (one scored in bulk) are versions of one."""
+    def wanted(block: Sequence[int], table: EntryTable) -> bool:
+        """Whether two titles of a block are versions of one."""
         members = np.asarray(block, dtype=np.int64)
-        return len(block) > _SMALL and len(np.unique(table.versions[members])) < len(block)
+        return len(np.unique(table.versions[members])) < len(block)
 
     def rows(self, start: int, stop: int, wanted: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
         """Scores of rows start:stop with columns :stop, 0 below the cutoff; computed only where
